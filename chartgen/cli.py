@@ -1,0 +1,131 @@
+"""The ``chartgen`` command line: parse, call one core function, print its result.
+
+Errors are caught once, in :func:`main`: a :class:`ChartgenError` becomes one ``Error:`` line
+on stderr and its exit code (1 failure, 2 usage); click's own usage errors exit 2. In
+``--output json`` mode stdout carries exactly one JSON document, errors included.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from chartgen import __version__
+from chartgen.errors import ChartgenError
+
+
+@dataclass
+class Settings:
+    """Global options shared by every command."""
+
+    output: str = "text"
+    verbose: int = 0
+    quiet: bool = False
+
+
+# The error handler in main() runs after click's context is gone; it needs the output mode.
+_settings = Settings()
+
+
+def _emit(result: dict[str, Any], text: Callable[[], list[str]]) -> None:
+    """Print a result: one JSON document, or the text lines (unless --quiet)."""
+    if _settings.output == "json":
+        click.echo(json.dumps(result, indent=2, sort_keys=False))
+    elif not _settings.quiet:
+        for line in text():
+            click.echo(line)
+
+
+def _warn(messages: list[str]) -> None:
+    if not _settings.quiet:
+        for message in messages:
+            click.echo(f"Warning: {message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people; json prints exactly one JSON document on stdout (errors included).")
+@click.option("-v", "--verbose", count=True, help="More detail (repeat for even more).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and warnings on stderr; no text on stdout.")
+@click.version_option(__version__, prog_name="chartgen")
+def cli(output: str, verbose: int, quiet: bool) -> None:
+    """Scaffold Go services with production-grade Helm charts; bump, lint, package and publish them.
+
+    \b
+    Exit codes: 0 success, 1 failure (or lint errors), 2 usage error.
+    Shell completion (bash, zsh, fish), e.g. for bash add to ~/.bashrc:
+      eval "$(_CHARTGEN_COMPLETE=bash_source chartgen)"
+    """
+    _settings.output, _settings.verbose, _settings.quiet = output, verbose, quiet
+
+
+@cli.group()
+def chart() -> None:
+    """Create Helm charts."""
+
+
+@chart.command("create")
+@click.argument("name")
+@click.option("--output-dir", "-d", default="charts", show_default=True, type=click.Path(file_okay=False),
+              help="Directory the chart directory NAME is created in.")
+@click.option("--image-repository", metavar="REPO",
+              help="Container image repository, without tag.  [default: registry.example.com/NAME]")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True,
+              help="Port the service listens on (the container port, passed as PORT).")
+@click.option("--app-version", default="0.1.0", show_default=True,
+              help="appVersion of the chart; also the default image tag.")
+@click.option("--description", default="", help="One-line description for Chart.yaml.")
+@click.option("--force", is_flag=True, help="Replace NAME if it already exists (atomically).")
+def chart_create(name: str, output_dir: str, image_repository: str | None, port: int, app_version: str,
+                 description: str, force: bool) -> None:
+    """Create the Helm chart NAME in OUTPUT_DIR/NAME.
+
+    The chart passes `helm lint --strict` on helm 3 and helm 4, has a values schema, an env
+    profile per environment (values-dev/staging/prod.yaml) and production-minded defaults.
+    NAME must be a DNS-1123 label (lowercase letters, digits, '-'; at most 63 characters).
+    Nothing is written unless the whole chart could be rendered; an existing chart is only
+    replaced with --force.
+    """
+    from chartgen.scaffold import create_chart
+
+    result = create_chart(name, output_dir, image_repository=image_repository, port=port,
+                          app_version=app_version, description=description, force=force)
+    _warn(result.warnings)
+    _emit(result.to_dict(), lambda: [
+        f"{'Replaced' if result.replaced else 'Created'} chart {result.name} in {result.path} "
+        f"({len(result.files)} files)",
+        f"  next: helm lint --strict {result.path}",
+        f"        helm install {result.name} {result.path} -f {result.path}/values-dev.yaml",
+    ])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``chartgen`` console script."""
+    try:
+        code = cli.main(args=argv, prog_name="chartgen", standalone_mode=False)
+    except ChartgenError as exc:
+        _fail(exc.message, type(exc).__name__, exc.exit_code)
+    except click.ClickException as exc:
+        if _settings.output == "json":
+            click.echo(json.dumps({"error": {"type": "UsageError", "message": exc.format_message()}}))
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, kind: str, code: int) -> None:
+    if _settings.output == "json":
+        click.echo(json.dumps({"error": {"type": kind, "message": message}}))
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
