@@ -9,7 +9,13 @@ from typing import Any
 
 import yaml
 
-from chartgen.errors import ChartError, ChartgenError, InvalidNameError, InvalidValueError, InvalidVersionError
+from chartgen.errors import (
+    ChartError,
+    ChartgenError,
+    InvalidNameError,
+    InvalidValueError,
+    InvalidVersionError,
+)
 
 CHART_FILE = "Chart.yaml"
 VALUES_FILE = "values.yaml"
@@ -57,7 +63,7 @@ def validate_chart_name(name: str) -> list[str]:
             f"chart name {shown} is {len(name)} characters long; Kubernetes names allow at most "
             f"{MAX_CHART_NAME}: choose a shorter name"
         )
-    if not _DNS1123_LABEL.match(name):
+    if not _DNS1123_LABEL.fullmatch(name):
         raise InvalidNameError(
             f"chart name {shown} is not a DNS-1123 label: use lowercase letters, digits and '-', "
             "starting with a letter and ending with a letter or digit (for example 'my-service')"
@@ -75,7 +81,7 @@ def validate_chart_name(name: str) -> list[str]:
 
 def validate_release_name(name: str) -> None:
     """Check a Helm release name (DNS-1123 label of at most 53 characters)."""
-    if not name or len(name) > MAX_RELEASE_NAME or not _DNS1123_LABEL.match(name):
+    if not name or len(name) > MAX_RELEASE_NAME or not _DNS1123_LABEL.fullmatch(name):
         raise InvalidNameError(
             f"release name {name!r} is invalid: use at most {MAX_RELEASE_NAME} lowercase letters, digits "
             "and '-', starting with a letter and ending with a letter or digit"
@@ -84,8 +90,8 @@ def validate_release_name(name: str) -> None:
 
 def validate_version(version: str, what: str = "chart version") -> None:
     """Check ``version`` is strict SemVer 2 (``1.2.3``, ``1.2.3-rc.0``, ``1.2.3+build``)."""
-    if not _SEMVER.match(version):
-        hint = " (drop the 'v' prefix)" if version[:1] in "vV" and _SEMVER.match(version[1:]) else ""
+    if not _SEMVER.fullmatch(version):
+        hint = " (drop the 'v' prefix)" if version[:1] in "vV" and _SEMVER.fullmatch(version[1:]) else ""
         raise InvalidVersionError(
             f"{what} {version!r} is not a strict SemVer 2 version such as 1.2.3 or 1.2.3-rc.0{hint}"
         )
@@ -93,7 +99,7 @@ def validate_version(version: str, what: str = "chart version") -> None:
 
 def validate_app_version(app_version: str) -> None:
     """appVersion is the default image tag, so it must be a valid image tag."""
-    if not _IMAGE_TAG.match(app_version):
+    if not _IMAGE_TAG.fullmatch(app_version):
         raise InvalidVersionError(
             f"app version {app_version!r} is not a valid image tag: use letters, digits, '_', '.' and '-' "
             "(at most 128, not starting with '.' or '-'), for example 1.0.0"
@@ -102,7 +108,7 @@ def validate_app_version(app_version: str) -> None:
 
 def validate_image_repository(repository: str) -> None:
     """Check an image repository reference without tag or digest (``registry:5000/team/app``)."""
-    if len(repository) > 255 or not _IMAGE_REPOSITORY.match(repository):
+    if len(repository) > 255 or not _IMAGE_REPOSITORY.fullmatch(repository):
         raise InvalidValueError(
             f"image repository {repository!r} is invalid: use an optional registry host[:port]/ followed by "
             "lowercase path components, without tag or digest (for example registry.example.com/team/app)"

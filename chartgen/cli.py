@@ -106,6 +106,8 @@ def chart_create(name: str, output_dir: str, image_repository: str | None, port:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``chartgen`` console script."""
+    global _settings
+    _settings = Settings()
     try:
         code = cli.main(args=argv, prog_name="chartgen", standalone_mode=False)
     except ChartgenError as exc:

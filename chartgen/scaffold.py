@@ -50,11 +50,11 @@ def chart_files(answers: Answers) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def make_answers(name: str, *, image_repository: str | None = None, port: int = 8080,
-                 app_version: str = "0.1.0", version: str = "0.1.0", description: str = "") -> tuple[Answers, list[str]]:
+def make_answers(name: str, *, image_repository: str | None = None, port: int = 8080, app_version: str = "0.1.0",
+                 version: str = "0.1.0", description: str = "") -> tuple[Answers, list[str]]:
     """Validate the answers of ``chart create``; return them and any warnings."""
     warnings = chartmod.validate_chart_name(name)
-    repository = image_repository or f"{DEFAULT_IMAGE_REGISTRY}/{name}"
+    repository = f"{DEFAULT_IMAGE_REGISTRY}/{name}" if image_repository is None else image_repository
     chartmod.validate_image_repository(repository)
     chartmod.validate_port(port)
     chartmod.validate_app_version(app_version)

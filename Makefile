@@ -1,0 +1,47 @@
+# make demo : the main job on its embedded default (scaffold, lint, package; see scripts/demo.sh)
+# make test : install everything the tests need (virtualenv, pinned helm 3 + helm 4), run all tests
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# pytest-xdist workers; helm-heavy tests are subprocess-bound, so use the cores.
+JOBS ?= auto
+
+.PHONY: help venv tools test test-unit lint charts demo bench clean
+
+help:
+	@echo "make demo   - create a chart, lint it with helm 3 and 4, package it (into ./demo)"
+	@echo "make test   - install the test tools, run ruff and every test"
+	@echo "make charts - regenerate charts/ from tests/golden/*.answers.yaml"
+	@echo "make bench  - run the benchmarks (ratios against helm on this machine)"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+tools: venv
+	$(BIN)/python scripts/install_helm.py
+
+lint: venv
+	$(BIN)/ruff check chartgen tests scripts benchmarks
+
+test: venv tools lint
+	$(BIN)/pytest -n $(JOBS)
+
+test-unit: venv
+	$(BIN)/pytest -n $(JOBS) -m "not helm"
+
+charts: venv
+	$(BIN)/python scripts/regenerate_charts.py
+
+demo: venv tools
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+
+bench: venv tools
+	$(BIN)/python benchmarks/create.py
+
+clean:
+	rm -rf $(VENV) .tools demo build dist *.egg-info .pytest_cache .ruff_cache
