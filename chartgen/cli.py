@@ -104,6 +104,54 @@ def chart_create(name: str, output_dir: str, image_repository: str | None, port:
     ])
 
 
+@cli.command("package")
+@click.argument("chart_dirs", nargs=-1, required=True, type=click.Path(file_okay=False), metavar="CHART_DIR...")
+@click.option("--destination", "-d", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Directory the NAME-VERSION.tgz archives are written to (created if missing).")
+def package_cmd(chart_dirs: tuple[str, ...], destination: str) -> None:
+    """Package charts into reproducible NAME-VERSION.tgz archives (no helm needed).
+
+    The same chart content always gives a byte-identical archive, whatever the file times,
+    owners, umask or directory order; entry times come from SOURCE_DATE_EPOCH when it is set.
+    .helmignore is honoured and dependencies in Chart.yaml must be vendored in charts/.
+    Prints the archive paths.
+    """
+    from chartgen.archive import package_charts
+
+    results = package_charts(list(chart_dirs), destination)
+    _emit({"archives": [r.to_dict() for r in results]},
+          lambda: [r.path if _settings.verbose == 0 else f"{r.path}  sha256:{r.digest}" for r in results])
+
+
+@cli.command("index")
+@click.argument("directory", type=click.Path(file_okay=False), metavar="DIR")
+@click.option("--url", help="Base URL of the repository; entries get URL/ARCHIVE (default: relative URLs).")
+@click.option("--merge", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Merge into this existing index: all its entries are kept, with their created times.")
+@click.option("--json", "as_json", is_flag=True, help="Write index.yaml as JSON (helm reads it; fastest to load).")
+@click.option("--yaml", "as_yaml", is_flag=True, help="Write YAML even when the merged index was JSON.")
+def index_cmd(directory: str, url: str | None, merge: str | None, as_json: bool, as_yaml: bool) -> None:
+    """Write DIR/index.yaml for the chart archives in DIR (like `helm repo index`).
+
+    Entries are sorted by name and newest version first, with sha256 digests. Unlike helm,
+    entries that are already in the index keep their `created` time, and a YAML index is
+    updated in place (only the changed charts are rewritten). Without --merge the index lists
+    exactly the archives in DIR. Archives are read safely; nothing is written if any archive
+    or the existing index is broken.
+    """
+    from chartgen.repo_index import index
+
+    if as_json and as_yaml:
+        raise click.UsageError("--json and --yaml are exclusive")
+    result = index(directory, url=url, merge=merge, fmt="json" if as_json else "yaml" if as_yaml else None)
+    _warn(result.warnings)
+    _emit(result.to_dict(), lambda: [
+        f"Wrote {result.path}: {result.charts} charts, {result.versions} versions "
+        f"({len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "
+        f"{result.kept} unchanged)",
+    ])
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``chartgen`` console script."""
     global _settings
