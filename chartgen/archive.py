@@ -188,7 +188,9 @@ def _build(chart_dir: str | os.PathLike[str]) -> tuple[Metadata, dict[str, bytes
     metadata = Metadata.load(chart_path)
     files = chart_files(chart_path)
     if CHART_FILE not in files:
-        raise ChartError(f"{chart_path}: Chart.yaml is excluded by .helmignore; remove that rule")
+        hint = ("; note that Helm reads a '!pattern' rule as 'ignore everything that does not match pattern'"
+                if any(rule.negate for rule in Rules.load(chart_path).rules) else "")
+        raise ChartError(f"{chart_path}: Chart.yaml is excluded by .helmignore; remove that rule{hint}")
     _check_dependencies(chart_path, metadata, files)
     return metadata, files, build_archive(metadata.name, files, source_date_epoch())
 
@@ -361,18 +363,36 @@ def read_chart_archive(path: str | os.PathLike[str], *, check_filename: bool = T
     return ChartArchive(path=label, metadata=metadata, digest=digest.hexdigest(), size=size, files=chart_files_)
 
 
+class _StrictTarInfo(tarfile.TarInfo):
+    """Python's tarfile takes an invalid header after the first entry for the end of the archive,
+    silently dropping what follows (a lying size field does exactly that). Go's reader, and so
+    Helm, fails instead; so do we."""
+
+    @classmethod
+    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        try:
+            return super().fromtarfile(tarfile_)
+        except tarfile.InvalidHeaderError as exc:
+            if tarfile_.offset == 0:
+                raise
+            raise ArchiveError(f"invalid tar header at byte {tarfile_.offset} ({exc}): an entry's size field does "
+                               "not match its data; the archive is corrupt") from None
+        except tarfile.TruncatedHeaderError:
+            raise ArchiveError("the archive ends in the middle of a tar header; it is truncated") from None
+
+
 def _read_members(fh: BinaryIO, label: str, max_total: int, max_file: int) -> dict[str, bytes]:
     stream = io.BufferedReader(_InflateLimit(fh, max_total, label), buffer_size=64 * 1024)
     files: dict[str, bytes] = {}
     try:
-        with tarfile.open(fileobj=stream, mode="r|") as tar:
+        with tarfile.open(fileobj=stream, mode="r|", tarinfo=_StrictTarInfo) as tar:
             for member in tar:
                 parts = _safe_member_name(member.name, label)
                 if member.isdir():
                     continue
                 if not member.isreg():
                     kind = ("symlink" if member.issym() else "hard link" if member.islnk()
-                            else "device" if member.isdev() else "special file")
+                            else "FIFO" if member.isfifo() else "device" if member.isdev() else "special file")
                     raise ArchiveError(f"{label}: entry {member.name!r} is a {kind}; only regular files are "
                                        "allowed in a chart archive")
                 if not parts:
@@ -391,7 +411,9 @@ def _read_members(fh: BinaryIO, label: str, max_total: int, max_file: int) -> di
                     raise ArchiveError(f"{label}: entry {member.name!r} is shorter or longer than its header "
                                        "says; the archive is corrupt")
                 files[rel] = data
-    except ArchiveError:
+    except ArchiveError as exc:
+        if not exc.message.startswith(label):
+            raise ArchiveError(f"{label}: {exc.message}") from None
         raise
     except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile) as exc:
         raise ArchiveError(f"{label}: not a valid chart archive ({' '.join(str(exc).split()) or type(exc).__name__})"
