@@ -169,10 +169,14 @@ class IndexFile:
         if not stripped:
             raise IndexFileError(f"{source}: empty index file; a repository index needs at least "
                                  "'apiVersion: v1' and 'entries: {}'")
+        doc: Any = _NOT_JSON
         if stripped.startswith("{"):
-            fmt, doc = "json", _load_json(text, source)
-        else:
+            # As helm: JSON when the text is valid JSON, YAML (a flow mapping, say) otherwise.
+            doc = _load_json(text, source)
+        if doc is _NOT_JSON:
             fmt, doc = "yaml", _load_yaml(text, source, yaml_backend)
+        else:
+            fmt = "json"
         index = cls._from_document(doc, source)
         index.format = fmt
         index.source_text = text
@@ -181,7 +185,7 @@ class IndexFile:
 
     @classmethod
     def _from_document(cls, doc: Any, source: str) -> IndexFile:
-        if isinstance(doc, list):
+        if isinstance(doc, _Documents):
             raise IndexFileError(f"{source}: several YAML documents; an index is one document")
         if not isinstance(doc, dict):
             raise IndexFileError(f"{source}: not a mapping; is this a Helm repository index?")
@@ -276,6 +280,8 @@ class IndexFile:
 
 # --- parsers ------------------------------------------------------------------------------
 
+_NOT_JSON = object()
+
 def _load_json(text: str, source: str) -> Any:
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -287,9 +293,8 @@ def _load_json(text: str, source: str) -> Any:
 
     try:
         return json.loads(text, object_pairs_hook=no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise IndexFileError(f"{source}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") \
-            from None
+    except json.JSONDecodeError:
+        return _NOT_JSON
 
 
 def _load_yaml(text: str, source: str, backend: str) -> Any:
@@ -303,13 +308,18 @@ def _load_yaml(text: str, source: str, backend: str) -> Any:
             limits = yaml_rs.AliasLimits(max_total_replayed_events=_ALIAS_EVENTS, max_replay_stack_depth=16,
                                          max_alias_expansions_per_anchor=1000)
             try:
-                return yaml_rs.loads(text, parse_datetime=False, alias_limits=limits)
+                doc = yaml_rs.loads(text, parse_datetime=False, alias_limits=limits)
+                # yaml-rs returns a list for several documents, as for a top-level sequence.
+                if isinstance(doc, list) and _DOCUMENT_START.search(text):
+                    return _Documents(doc)
+                return doc
             except yaml_rs.YAMLDecodeError as exc:
                 message = " ".join(str(exc).split())
                 if "alias" in message:
                     raise IndexFileError(f"{source}: too many alias expansions ({message}); refusing a possible "
                                          "alias bomb") from None
-                raise IndexFileError(f"{source}: not valid YAML: {message}") from None
+                what = "JSON or YAML" if text.lstrip().startswith("{") else "YAML"
+                raise IndexFileError(f"{source}: not valid {what}: {message}") from None
     return _load_yaml_pyyaml(text, source)
 
 
@@ -332,24 +342,47 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
+class _Documents(list):  # type: ignore[type-arg]
+    """Several YAML documents (as opposed to one document that is a sequence)."""
+
+
+_DOCUMENT_START = re.compile(r"^---", re.M)
+_MAX_ALIASES = 16
+
+
 def _load_yaml_pyyaml(text: str, source: str) -> Any:
     # PyYAML shares aliased nodes instead of copying them, but anything that walks the result
-    # (merge, dump) would expand them: bound the number of aliases up front.
-    if text.count("*") > 0 and len(re.findall(r"(?<![\w*])\*[A-Za-z0-9_-]+", text)) > 100:
-        raise IndexFileError(f"{source}: too many YAML aliases; refusing a possible alias bomb")
+    # (merge, dump) would expand them. Helm never writes aliases: allow a handful. The regex is
+    # a cheap over-estimate ('*' in text); only then are the real alias events counted.
+    if len(re.findall(r"(?<![\w*])\*[A-Za-z0-9_-]+", text)) > _MAX_ALIASES:
+        try:
+            aliases = sum(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=_StrictLoader))
+        except yaml.YAMLError as exc:
+            raise IndexFileError(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from None
+        if aliases > _MAX_ALIASES:
+            raise IndexFileError(f"{source}: {aliases} YAML aliases; refusing a possible alias bomb")
     try:
         docs = list(yaml.load_all(text, Loader=_StrictLoader))
     except IndexFileError as exc:
         raise IndexFileError(f"{source}: {exc.message}; the index is ambiguous, fix it by hand") from None
     except yaml.YAMLError as exc:
-        raise IndexFileError(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from None
-    return docs[0] if len(docs) == 1 else docs
+        what = "JSON or YAML" if text.lstrip().startswith("{") else "YAML"
+        raise IndexFileError(f"{source}: not valid {what}: {' '.join(str(exc).split())}") from None
+    if len(docs) != 1:
+        return _Documents(docs)
+    return docs[0]
 
 
 # --- YAML emitter -------------------------------------------------------------------------
 
 _PLAIN = re.compile(r"[A-Za-z0-9_./+\-][A-Za-z0-9 _./:@+=~\-]*")
 _RESOLVER = yaml.resolver.Resolver()
+# What a YAML 1.2 core-schema reader (yaml-rs, most modern parsers) would not read as a string;
+# PyYAML's resolver above covers YAML 1.1 readers (helm's go-yaml). Plain only if both agree.
+_YAML12_NON_STRING = re.compile(
+    r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)|true|True|TRUE|false|False|FALSE|null|Null|NULL|~")
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 _SCALARS: dict[str, str] = {}
 
 
@@ -359,11 +392,14 @@ def _scalar(value: Any) -> str:
         if out is None:
             # Plain only when a YAML 1.1 reader (helm's) would read the same string back.
             if (_PLAIN.fullmatch(value) and not value.endswith((" ", ":")) and ": " not in value
-                    and " #" not in value
+                    and " #" not in value and not value.startswith(("- ", "-\t")) and value != "-"
+                    and not _YAML12_NON_STRING.fullmatch(value)
                     and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == "tag:yaml.org,2002:str"):
                 out = value
             else:
-                out = json.dumps(value, ensure_ascii=False)
+                # JSON escapes are YAML double-quoted escapes; YAML also refuses DEL and C1 controls
+                # raw and reads NEL, LS and PS as line breaks, so escape those too.
+                out = _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
             if len(_SCALARS) < 100_000:
                 _SCALARS[value] = out
         return out
