@@ -18,6 +18,9 @@ help:
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	# An editable install gets no bytecode, and PYTHONDONTWRITEBYTECODE may be set: compile it
+	# once, as a regular install would, so each chartgen run does not recompile its modules.
+	$(BIN)/python -m compileall -q chartgen
 	touch $@
 
 venv: $(VENV)/.installed
@@ -42,6 +45,7 @@ demo: venv tools
 
 bench: venv tools
 	$(BIN)/python benchmarks/create.py
+	$(BIN)/python benchmarks/index_merge.py
 
 clean:
 	rm -rf $(VENV) .tools demo build dist *.egg-info .pytest_cache .ruff_cache

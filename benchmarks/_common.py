@@ -21,6 +21,13 @@ def helm_path(major: int) -> str:
     return path
 
 
+def precompile() -> None:
+    """Byte-compile chartgen as a regular install does (an editable install has no .pyc files)."""
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "chartgen"), quiet=1)
+
+
 def chartgen_cmd() -> list[str]:
     script = Path(sys.executable).parent / "chartgen"
     return [str(script)] if script.is_file() else [sys.executable, "-m", "chartgen"]

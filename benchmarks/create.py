@@ -13,10 +13,11 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import chartgen_cmd, fresh_dir, helm_path, summary, time_runs
+from _common import chartgen_cmd, fresh_dir, helm_path, precompile, summary, time_runs
 
 
 def main() -> int:
+    precompile()
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
