@@ -410,6 +410,8 @@ def _scalar(value: Any) -> str:
             if (_PLAIN.fullmatch(value) and not value.endswith((" ", ":")) and ": " not in value
                     and " #" not in value and not value.startswith(("- ", "-\t")) and value != "-"
                     and not _YAML12_NON_STRING.fullmatch(value)
+                    # go-yaml (helm) and yaml-rs drop '_' in numbers: '_0' and '1_000' are numbers to them.
+                    and not ("_" in value and _YAML12_NON_STRING.fullmatch(value.replace("_", "")))
                     and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == "tag:yaml.org,2002:str"):
                 out = value
             else:

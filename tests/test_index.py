@@ -211,7 +211,8 @@ def test_scalars_read_back_identically(value: str) -> None:
 
 @pytest.mark.parametrize("value", [
     "yes", "no", "on", "off", "true", "null", "~", "1.0", "0x1F", "010", "1e3", "2020-01-01", "12:30:00", "0E0",
-    "0o17", ".inf", "-.5", "+12", "NULL", "-", "- x", "a: b", "# c", "*alias", "&anchor", "!tag", "", " lead",
+    "0o17", ".inf", "-.5", "+12", "NULL", "-", "_0", "1_000", "- x", "a: b", "# c", "*alias", "&anchor", "!tag",
+    "", " lead",
     "trail ", "multi\nline", "emoji 🎉", "quote\"s", "'single'", "del\x7f", "nel\x85", "ls\u2028"])
 def test_ambiguous_scalars_are_quoted(value: str) -> None:
     assert yaml.safe_load(f"k: {_scalar(value)}")["k"] == value
