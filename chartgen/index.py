@@ -24,8 +24,11 @@ from __future__ import annotations
 import datetime as _dt
 import gc
 import json
+import os
 import re
-from collections.abc import Iterable
+import select
+import threading
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,11 +131,62 @@ def sort_versions(entries: list[ChartVersion]) -> list[ChartVersion]:
     return sorted(entries, key=lambda e: _version_key(e.version), reverse=True)
 
 
+class ChartEntries(MutableMapping[str, list[ChartVersion]]):
+    """Chart name -> versions (newest first). Charts loaded from a large YAML index may stay
+    unparsed, as validated text blocks, until something reads them: a release that adds one
+    version to a 20,000-entry index only ever builds objects for the charts it touches."""
+
+    def __init__(self, parsed: dict[str, list[ChartVersion]] | None = None,
+                 lazy: dict[str, tuple[str, list[str]]] | None = None) -> None:
+        self._parsed: dict[str, list[ChartVersion]] = parsed if parsed is not None else {}
+        #: name -> (the chart's YAML block, its version strings)
+        self._lazy: dict[str, tuple[str, list[str]]] = lazy if lazy is not None else {}
+
+    def __getitem__(self, name: str) -> list[ChartVersion]:
+        versions = self._parsed.get(name)
+        if versions is not None:
+            return versions
+        if name not in self._lazy:
+            raise KeyError(name)
+        block, _ = self._lazy.pop(name)
+        doc = _parse_block(block)
+        versions = [ChartVersion(item) for item in doc[name]]
+        self._parsed[name] = versions
+        return versions
+
+    def __setitem__(self, name: str, versions: list[ChartVersion]) -> None:
+        self._lazy.pop(name, None)
+        self._parsed[name] = versions
+
+    def __delitem__(self, name: str) -> None:
+        if self._parsed.pop(name, None) is None and self._lazy.pop(name, None) is None:
+            raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._parsed or name in self._lazy
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._parsed, *self._lazy])
+
+    def __len__(self) -> int:
+        return len(self._parsed) + len(self._lazy)
+
+    def versions(self, name: str) -> list[str]:
+        """Version strings of ``name`` (no parsing needed), [] for an unknown chart."""
+        if name in self._lazy:
+            return list(self._lazy[name][1])
+        return [e.version for e in self._parsed.get(name, ())]
+
+    def count(self) -> int:
+        """Number of chart versions."""
+        return sum(len(v) for v in self._parsed.values()) + sum(len(v) for _, v in self._lazy.values())
+
+
 @dataclass
 class IndexFile:
     """A repository index. ``entries`` maps chart names to versions, newest first."""
 
-    entries: dict[str, list[ChartVersion]] = field(default_factory=dict)
+    entries: ChartEntries = field(default_factory=ChartEntries)
     api_version: str = API_VERSION
     generated: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -180,7 +234,13 @@ class IndexFile:
                 # As helm: JSON when the text is valid JSON, YAML (a flow mapping, say) otherwise.
                 doc = _load_json(text, source)
             if doc is _NOT_JSON:
-                fmt, doc = "yaml", _load_yaml(text, source, yaml_backend)
+                fmt = "yaml"
+                lazy = _load_yaml_parallel(text, source) if yaml_backend in ("auto", "yaml-rs") else None
+                if lazy is not None:
+                    index = lazy
+                    index.source_text = text
+                    return index
+                doc = _load_yaml(text, source, yaml_backend)
             else:
                 fmt = "json"
         finally:
@@ -218,7 +278,8 @@ class IndexFile:
                 continue
             _explain_bad_versions(source, name, versions)
         extra = {k: v for k, v in doc.items() if k not in ("apiVersion", "generated", "entries")}
-        return cls(entries=entries, api_version=str(api), generated=str(doc.get("generated") or ""), extra=extra)
+        return cls(entries=ChartEntries(entries), api_version=str(api), generated=str(doc.get("generated") or ""),
+                   extra=extra)
 
     # --- queries and changes ---
 
@@ -229,7 +290,11 @@ class IndexFile:
         return None
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self.entries.values())
+        return self.entries.count()
+
+    def versions(self, name: str) -> list[str]:
+        """The version strings of chart ``name`` ([] when it is not in the index)."""
+        return self.entries.versions(name)
 
     def put(self, entry: ChartVersion) -> None:
         """Add ``entry``, replacing an entry of the same name and version."""
@@ -321,10 +386,8 @@ def _load_yaml(text: str, source: str, backend: str) -> Any:
             if backend == "yaml-rs":
                 raise
         else:
-            limits = yaml_rs.AliasLimits(max_total_replayed_events=_ALIAS_EVENTS, max_replay_stack_depth=16,
-                                         max_alias_expansions_per_anchor=1000)
             try:
-                doc = yaml_rs.loads(text, parse_datetime=False, alias_limits=limits)
+                doc = yaml_rs.loads(text, parse_datetime=False, alias_limits=_yaml_rs_limits())
                 # yaml-rs returns a list for several documents, as for a top-level sequence.
                 if isinstance(doc, list) and _DOCUMENT_START.search(text):
                     return _Documents(doc)
@@ -492,7 +555,7 @@ def emit_yaml(doc: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-# --- splicing -----------------------------------------------------------------------------
+# --- layout of a helm-style YAML index -----------------------------------------------------
 
 # In helm's layout, the only lines indented by exactly two spaces in `entries` are chart names.
 # Every pattern starts with a literal newline: Python's regex engine then scans with a fast
@@ -512,12 +575,24 @@ def _line_starts(text: str, key: str) -> list[int]:
     return found
 
 
-def _splice(text: str, index: IndexFile) -> str | None:
-    """Re-emit only the changed charts' blocks into ``text``; None when the layout is not helm's.
+@dataclass
+class _Layout:
+    """Where things are in a helm-style index text (offsets into it)."""
 
-    The text is checked against what was parsed (the two-space-indented lines of ``entries``
-    must be exactly the chart names, in order), then edited in one pass.
-    """
+    entries_at: int
+    start: int
+    end: int
+    generated_at: int
+    headers: list[tuple[str, int]]
+
+    def block(self, j: int) -> tuple[int, int]:
+        stop = self.headers[j + 1][1] if j + 1 < len(self.headers) else self.end
+        return self.headers[j][1], stop
+
+
+def _layout(text: str) -> _Layout | None:
+    """The block layout helm and chartgen write, or None for anything else (comments at chart
+    level, flow style, CRLF, quoted chart names...): callers then take the general path."""
     if "\r" in text:
         return None
     entries_at = _line_starts(text, "entries")
@@ -536,26 +611,173 @@ def _splice(text: str, index: IndexFile) -> str | None:
     for match in _TWO_SPACE.finditer(text, start - 1, end):
         header = _CHART_HEADER.fullmatch(match.group(1))
         if header is None:
-            return None  # a comment or another style: let the full emitter write it
+            return None
         headers.append((header.group(1), match.start() + 1))
-    if [name for name, _ in headers] != index.loaded_names or (headers and headers[0][1] != start):
+    if headers and headers[0][1] != start:
+        return None
+    return _Layout(entries_at[0], start, end, generated_at[0], headers)
+
+
+# --- parallel loading of big YAML indexes ---------------------------------------------------
+
+#: Below this size a plain parse is as fast as forking.
+PARALLEL_MIN_BYTES = 1 << 20
+#: How long the parent waits for the worker before falling back to a plain parse.
+PARALLEL_TIMEOUT = 120.0
+
+
+def _yaml_rs_limits() -> Any:
+    import yaml_rs
+
+    return yaml_rs.AliasLimits(max_total_replayed_events=_ALIAS_EVENTS, max_replay_stack_depth=16,
+                               max_alias_expansions_per_anchor=1000)
+
+
+def _parse_block(block: str) -> Any:
+    import yaml_rs
+
+    return yaml_rs.loads(block, parse_datetime=False, alias_limits=_yaml_rs_limits())
+
+
+def _validated_versions(text: str, names: list[str]) -> dict[str, list[ChartVersion]] | None:
+    """Parse a run of chart blocks; None unless it is exactly ``names``, each a valid version list."""
+    try:
+        doc = _parse_block(text)
+    except Exception:
+        return None
+    if type(doc) is not dict or list(doc) != names:
+        return None
+    out: dict[str, list[ChartVersion]] = {}
+    for name, versions in doc.items():
+        if not (type(versions) is list and all(
+                type(item) is dict and type(item.get("version")) is str and item["version"]
+                and item.get("name") == name for item in versions)):
+            return None
+        out[name] = [ChartVersion(item) for item in versions]
+    return out
+
+
+def _load_yaml_parallel(text: str, source: str) -> IndexFile | None:
+    """Load a big helm-style YAML index on two cores, or None to take the general path.
+
+    The chart blocks are split in two halves. A forked worker parses and validates the first
+    half and sends back only its version lists; the parent parses the second half meanwhile.
+    The first half's charts stay unparsed text (:class:`ChartEntries`) until read. Anything
+    unusual (another layout, a parse or validation error, no fork, threads running) returns
+    None, and the general path parses the whole text and reports the error exactly.
+    """
+    if len(text) < PARALLEL_MIN_BYTES or not hasattr(os, "fork") or threading.active_count() > 1:
+        return None
+    try:
+        import yaml_rs  # noqa: F401 - the worker needs it too
+    except ImportError:
+        return None
+    layout = _layout(text)
+    if layout is None or len(layout.headers) < 2:
+        return None
+    names = [name for name, _ in layout.headers]
+    if len(set(names)) != len(names):
+        return None
+    # Everything outside `entries` (apiVersion, generated, other keys) as one small document.
+    try:
+        top = _parse_block(text[: layout.entries_at] + "entries: {}\n" + text[layout.end:])
+    except Exception:
+        return None
+    if type(top) is not dict:
+        return None
+    # Split by bytes, at a chart boundary.
+    half_at = layout.start + (layout.end - layout.start) // 2
+    split = next((j for j, (_, offset) in enumerate(layout.headers) if offset >= half_at), len(layout.headers) - 1)
+    split = max(1, split)
+    first_names, second_names = names[:split], names[split:]
+    first_text = text[layout.start: layout.headers[split][1]]
+    second_text = text[layout.headers[split][1]: layout.end]
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: parse, validate, report version lists, exit without cleanup
+        try:
+            os.close(read_fd)
+            parsed = _validated_versions(first_text, first_names)
+            payload = b"FAIL" if parsed is None else json.dumps(
+                {name: [e.version for e in versions] for name, versions in parsed.items()}).encode()
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(write_fd, view):]
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    try:
+        second = _validated_versions(second_text, second_names)
+        payload = _read_all(read_fd, PARALLEL_TIMEOUT)
+    finally:
+        os.close(read_fd)
+        _reap(pid)
+    if second is None or payload is None or payload == b"FAIL":
+        return None
+    first_versions = json.loads(payload)
+    lazy = {}
+    for j, name in enumerate(first_names):
+        begin, stop = layout.block(j)
+        lazy[name] = (text[begin:stop], first_versions[name])
+    doc = dict(top)
+    doc["entries"] = {}
+    index = IndexFile._from_document(doc, source)
+    index.entries = ChartEntries(parsed=second, lazy=lazy)
+    index.loaded_names = names
+    index.format = "yaml"
+    return index
+
+
+def _read_all(fd: int, timeout: float) -> bytes | None:
+    chunks = []
+    while True:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            return None
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _reap(pid: int) -> None:
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == 0:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+# --- splicing -----------------------------------------------------------------------------
+
+def _splice(text: str, index: IndexFile) -> str | None:
+    """Re-emit only the changed charts' blocks into ``text``; None when the layout is not helm's.
+
+    The text is checked against what was parsed (the two-space-indented lines of ``entries``
+    must be exactly the chart names, in order), then edited in one pass.
+    """
+    layout = _layout(text)
+    if layout is None or [name for name, _ in layout.headers] != index.loaded_names:
         return None
     edits: list[tuple[int, int, str]] = []  # (from, to, replacement) on the original text
     known = set()
-    for j, (name, offset) in enumerate(headers):
+    for j, (name, _offset) in enumerate(layout.headers):
         known.add(name)
         if name in index.changed:
-            stop = headers[j + 1][1] if j + 1 < len(headers) else end
+            begin, stop = layout.block(j)
             block = "\n".join(_emit_chart(name, index.entries[name])) + "\n" if name in index.entries else ""
-            edits.append((offset, stop, block))
+            edits.append((begin, stop, block))
     for name in sorted(n for n in index.changed if n not in known and n in index.entries):
-        at = next((offset for existing, offset in headers if existing > name), end)
+        at = next((offset for existing, offset in layout.headers if existing > name), layout.end)
         edits.append((at, at, "\n".join(_emit_chart(name, index.entries[name])) + "\n"))
     if not index.entries:
-        edits = [(entries_at[0], end, "entries: {}\n")]
-    gen_end = text.find("\n", generated_at[0])
+        edits = [(layout.entries_at, layout.end, "entries: {}\n")]
+    gen_end = text.find("\n", layout.generated_at)
     gen_end = len(text) if gen_end < 0 else gen_end
-    edits.append((generated_at[0], gen_end, f"generated: {_scalar(index.generated)}"))
+    edits.append((layout.generated_at, gen_end, f"generated: {_scalar(index.generated)}"))
     edits.sort(key=lambda e: (e[0], e[1]))
     pieces, cursor = [], 0
     for begin, stop, replacement in edits:

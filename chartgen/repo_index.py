@@ -93,10 +93,10 @@ def index(directory: str | os.PathLike[str], *, url: str | None = None, merge: s
     removed = []
     if not keep_missing:
         for name in list(base.entries):
-            for entry in list(base.entries[name]):
-                if (name, entry.version) not in seen:
-                    base.remove(name, entry.version)
-                    removed.append(f"{name}-{entry.version}")
+            for version in base.versions(name):
+                if (name, version) not in seen:
+                    base.remove(name, version)
+                    removed.append(f"{name}-{version}")
 
     base.write(target, fmt)
     return IndexResult(path=str(target), charts=len(base.entries), versions=len(base), added=added, updated=updated,

@@ -263,3 +263,70 @@ def test_helm_uses_an_index_chartgen_wrote(helm: str, repo: Path, tmp_path: Path
         run("pull", "cg/beta", "-d", str(tmp_path / "pulled"))
     assert (tmp_path / "pulled" / "alpha-1.0.0.tgz").read_bytes() == (repo / "nested" / "alpha-1.0.0.tgz").read_bytes()
     assert (tmp_path / "pulled" / "beta-0.1.0.tgz").read_bytes() == (repo / "nested" / "beta-0.1.0.tgz").read_bytes()
+
+
+# --- the parallel (forked) loader of big YAML indexes ------------------------------------------
+
+def big_index_text(charts: int = 40, versions: int = 5) -> str:
+    entries = {f"c{c:03d}": [{"apiVersion": "v2", "name": f"c{c:03d}", "version": f"1.{v}.0", "digest": f"{c:03d}{v}",
+                              "created": "2020-01-01T00:00:00Z", "urls": [f"c{c:03d}-1.{v}.0.tgz"],
+                              "description": "d"} for v in reversed(range(versions))]
+               for c in range(charts)}
+    return emit_yaml({"apiVersion": "v1", "entries": entries, "generated": "2020-01-01T00:00:00Z"})
+
+
+@pytest.fixture
+def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    import chartgen.index as index_module
+
+    monkeypatch.setattr(index_module, "PARALLEL_MIN_BYTES", 0)
+
+
+def test_parallel_load_equals_full_load(parallel: None) -> None:
+    text = big_index_text()
+    fast = IndexFile.loads(text)
+    assert fast.entries._lazy, "the forked loader was not used"
+    assert len(fast) == 200 and fast.versions("c000") == ["1.4.0", "1.3.0", "1.2.0", "1.1.0", "1.0.0"]
+    full = IndexFile.loads(text, yaml_backend="pyyaml")
+    assert not full.entries._lazy
+    assert fast.document()["entries"] == full.document()["entries"]
+    assert fast.api_version == full.api_version == "v1"
+
+
+def test_parallel_load_then_splice_touches_one_chart(parallel: None) -> None:
+    text = big_index_text()
+    index_ = IndexFile.loads(text)
+    index_.put(ChartVersion({"name": "c001", "version": "2.0.0", "urls": ["c001-2.0.0.tgz"], "digest": "x"}))
+    out = index_.dumps()
+    assert out.count("\n") == text.count("\n") + 5  # digest, name, urls:, the url, version
+    assert text[text.index("  c002:"):text.index("generated:")] in out
+    assert [e.version for e in IndexFile.loads(out).entries["c001"]][:2] == ["2.0.0", "1.4.0"]
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda t: t.replace("    version: 1.3.0\n", "    version: 1.3.0\n    version: 9.9.9\n", 1), "duplicate"),
+    (lambda t: t.replace("  c001:\n", "  c001:\n  - null\n", 1), r"entries.c001\[0\] is null"),
+    (lambda t: t.replace("  - apiVersion: v2\n    created", "  - apiVersion: v2\n    name: zzz\n    created", 1),
+     "duplicate"),
+    (lambda t: t.replace("  c003:\n", "  c001:\n", 1), "duplicate"),
+    (lambda t: t.replace("    description: d\n", "    description: *nowhere\n", 1), "not valid YAML"),
+    (lambda t: t.replace("    version: 1.0.0\n", "    version: 1.0\n", 1), "no version string"),
+])
+def test_parallel_load_errors_match_the_full_parse(parallel: None, damage, message: str) -> None:
+    text = damage(big_index_text())
+    with pytest.raises(IndexFileError, match=message):
+        IndexFile.loads(text)
+
+
+def test_parallel_load_skipped_when_threads_run(parallel: None) -> None:
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        loaded = IndexFile.loads(big_index_text())
+    finally:
+        stop.set()
+        thread.join()
+    assert not loaded.entries._lazy and len(loaded) == 200
