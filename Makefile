@@ -1,5 +1,6 @@
 # make demo : the main job on its embedded default (scaffold, lint, package; see scripts/demo.sh)
-# make test : install everything the tests need (virtualenv, pinned helm 3 + helm 4), run all tests
+# make test : install everything the tests need (virtualenv, pinned helm 3 + helm 4, Debian
+#             packages of the test servers), run all tests
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 # pytest-xdist workers; helm-heavy tests are subprocess-bound, so use the cores.
 JOBS ?= auto
 
-.PHONY: help venv tools test test-unit lint charts demo bench clean
+.PHONY: help venv tools system test test-unit lint charts demo bench clean
 
 help:
 	@echo "make demo   - create a chart, lint it with helm 3 and 4, package it (into ./demo)"
@@ -28,10 +29,14 @@ venv: $(VENV)/.installed
 tools: venv
 	$(BIN)/python scripts/install_helm.py
 
+# Debian packages of the real servers the integration tests start (docker-registry, htpasswd).
+system:
+	bash scripts/install_system_packages.sh
+
 lint: venv
 	$(BIN)/ruff check chartgen tests scripts benchmarks
 
-test: venv tools lint
+test: venv tools system lint
 	$(BIN)/pytest -n $(JOBS)
 
 test-unit: venv
