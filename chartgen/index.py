@@ -271,9 +271,7 @@ class IndexFile:
         entries: dict[str, list[ChartVersion]] = {}
         for name, versions in raw_entries.items():
             # Fast path: one C-level pass per chart; the slow loop below only runs to name the problem.
-            if type(versions) is list and all(
-                    type(item) is dict and type(item.get("version")) is str and item["version"]
-                    and item.get("name") == name for item in versions):
+            if _valid_versions(name, versions):
                 entries[str(name)] = [ChartVersion(item) for item in versions]
                 continue
             _explain_bad_versions(source, name, versions)
@@ -339,6 +337,13 @@ class IndexFile:
     def write(self, path: str | Path, fmt: str | None = None) -> None:
         """Write atomically (temporary file + rename)."""
         atomic_write_bytes(Path(path), self.dumps(fmt).encode("utf-8"))
+
+
+def _valid_versions(name: Any, versions: Any) -> bool:
+    """Whether ``versions`` is a list of mappings named ``name`` with non-empty string versions."""
+    return type(versions) is list and all(
+        type(item) is dict and type(item.get("version")) is str and item["version"] and item.get("name") == name
+        for item in versions)
 
 
 def _explain_bad_versions(source: str, name: Any, versions: Any) -> None:
@@ -649,9 +654,7 @@ def _validated_versions(text: str, names: list[str]) -> dict[str, list[ChartVers
         return None
     out: dict[str, list[ChartVersion]] = {}
     for name, versions in doc.items():
-        if not (type(versions) is list and all(
-                type(item) is dict and type(item.get("version")) is str and item["version"]
-                and item.get("name") == name for item in versions)):
+        if not _valid_versions(name, versions):
             return None
         out[name] = [ChartVersion(item) for item in versions]
     return out
