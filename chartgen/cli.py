@@ -152,6 +152,70 @@ def index_cmd(directory: str, url: str | None, merge: str | None, as_json: bool,
     ])
 
 
+@cli.command("bump")
+@click.argument("args", nargs=-1, required=True, metavar="CHART_DIR... {major|minor|patch|prerelease|release}")
+@click.option("--to", "to", metavar="X.Y.Z", help="Set this exact version (must be greater unless --force).")
+@click.option("--pre-id", default="rc", show_default=True, help="Prerelease identifier for `prerelease`.")
+@click.option("--app-version", metavar="V", help="Also set appVersion (written as a quoted string).")
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+@click.option("--force", is_flag=True, help="Allow --to to set a version that is not greater.")
+def bump_cmd(args: tuple[str, ...], to: str | None, pre_id: str, app_version: str | None, dry_run: bool,
+             force: bool) -> None:
+    """Bump the chart version in each CHART_DIR/Chart.yaml (strict SemVer 2).
+
+    \b
+    major/minor/patch   as SemVer (1.2.3 -> 2.0.0 / 1.3.0 / 1.2.4)
+    prerelease          1.2.3 -> 1.2.4-rc.0, then 1.2.4-rc.0 -> 1.2.4-rc.1
+    release             1.2.4-rc.1 -> 1.2.4
+    --to X.Y.Z          instead of a part
+
+    Only the value of the `version:` line changes (and `appVersion:` with --app-version): comments,
+    key order and quoting stay byte for byte. All charts are checked before any file is written.
+    """
+    from chartgen.version import PARTS, bump
+
+    part = args[-1] if args[-1] in PARTS else None
+    dirs = list(args[:-1] if part else args)
+    if part and to:
+        raise click.UsageError(f"give either {part} or --to, not both")
+    if not dirs:
+        raise click.UsageError("give at least one chart directory before the part")
+    results = bump(dirs, part, to=to, pre_id=pre_id, app_version=app_version, dry_run=dry_run, force=force)
+    for result in results:
+        _warn(result.warnings)
+    verb = "would bump" if dry_run else "bumped"
+    _emit({"charts": [r.to_dict() for r in results]}, lambda: [
+        f"{r.path}: {verb} {r.old_version} -> {r.new_version}"
+        + (f" (appVersion {r.old_app_version} -> {r.new_app_version})"
+           if r.new_app_version != r.old_app_version else "")
+        for r in results])
+
+
+@cli.command("changed")
+@click.option("--since", default="HEAD", show_default=True, metavar="REF",
+              help="Git ref to compare the working tree with (CI: e.g. origin/main or the last release tag).")
+@click.option("--charts-dir", default="charts", show_default=True, type=click.Path(file_okay=False),
+              help="Directory whose subdirectories are the charts.")
+@click.option("--check-versions", is_flag=True,
+              help="Fail (exit 1) when a changed chart's version is not greater than at REF.")
+def changed_cmd(since: str, charts_dir: str, check_versions: bool) -> None:
+    """List the charts whose files changed since REF, one chart directory per line.
+
+    Compares REF with the working tree: committed, staged, unstaged and untracked (not ignored)
+    changes all count. Deleted charts are not listed; a renamed chart is listed under its new
+    directory. A chart is a direct subdirectory of --charts-dir holding a Chart.yaml.
+    """
+    from chartgen.changes import changed_charts
+
+    result = changed_charts(charts_dir, since, check_versions=check_versions)
+    _emit(result.to_dict(), lambda: [c.path for c in result.charts])
+    if result.problems:
+        if _settings.output != "json":
+            for problem in result.problems:
+                click.echo(f"Error: {problem}", err=True)
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``chartgen`` console script."""
     global _settings
