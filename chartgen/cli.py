@@ -8,6 +8,7 @@ on stderr and its exit code (1 failure, 2 usage); click's own usage errors exit 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -213,6 +214,74 @@ def changed_cmd(since: str, charts_dir: str, check_versions: bool) -> None:
         if _settings.output != "json":
             for problem in result.problems:
                 click.echo(f"Error: {problem}", err=True)
+        sys.exit(1)
+
+
+@cli.command("publish")
+@click.argument("archives", nargs=-1, required=True, type=click.Path(dir_okay=False), metavar="ARCHIVE...")
+@click.option("--repo", "repo", required=True, metavar="URL",
+              help="oci://HOST[:PORT]/PATH, http(s)://... (ChartMuseum or a static PUT repository) or file://DIR.")
+@click.option("--repo-kind", type=click.Choice(["auto", "oci", "chartmuseum", "static", "local"]), default="auto",
+              show_default=True, help="Force the kind of an http(s) repository instead of detecting it.")
+@click.option("--username", help="Username (with --password-stdin, CHARTGEN_PASSWORD or a prompt on a terminal).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--ca-file", type=click.Path(dir_okay=False), help="CA bundle to verify the server's TLS certificate.")
+@click.option("--insecure-skip-tls-verify", is_flag=True, help="Do not verify the server's TLS certificate.")
+@click.option("--plain-http", is_flag=True, help="Use plain HTTP for an OCI registry.")
+@click.option("--skip-existing", is_flag=True,
+              help="A version already there with another digest is skipped, not refused.")
+@click.option("--force", is_flag=True, help="Overwrite a version already there with another digest.")
+@click.option("--init", "init", is_flag=True, help="Static repository: create index.yaml if there is none yet.")
+def publish_cmd(archives: tuple[str, ...], repo: str, repo_kind: str, username: str | None, password_stdin: bool,
+                ca_file: str | None, insecure_skip_tls_verify: bool, plain_http: bool, skip_existing: bool,
+                force: bool, init: bool) -> None:
+    """Publish chart archives to a repository; safe to re-run.
+
+    The same version with the same digest already there is skipped (exit 0); with another digest
+    it is refused (exit 1) unless --force or --skip-existing. Static repositories update index.yaml
+    by compare-and-swap, so concurrent publishers lose no entry. Credentials come from the flags,
+    then CHARTGEN_USERNAME/CHARTGEN_PASSWORD, then helm's registry config, then docker's
+    config.json; they are never printed.
+    """
+    from chartgen.credentials import resolve
+    from chartgen.publish import publish, repo_host
+    from chartgen.repos.base import FAILED, REFUSED, PushOptions
+
+    if force and skip_existing:
+        raise click.UsageError("--force and --skip-existing are exclusive")
+    password = None
+    if password_stdin:
+        if not username:
+            raise click.UsageError("--password-stdin needs --username")
+        password = click.get_text_stream("stdin").read().rstrip("\r\n")
+        if not password:
+            raise click.UsageError("--password-stdin: standard input was empty")
+    elif username and not os.environ.get("CHARTGEN_PASSWORD"):
+        if not sys.stdin.isatty():
+            raise click.UsageError("--username needs a password: use --password-stdin or CHARTGEN_PASSWORD "
+                                   "(no prompt without a terminal)")
+        password = click.prompt(f"Password for {username}", hide_input=True, err=True)
+    if insecure_skip_tls_verify:
+        _warn(["--insecure-skip-tls-verify: the server's certificate is not checked"])
+    host = repo_host(repo)
+    credentials = resolve(host, username=username, password=password) if host else None
+    options = PushOptions(force=force, skip_existing=skip_existing, plain_http=plain_http, ca_file=ca_file,
+                          insecure_skip_tls_verify=insecure_skip_tls_verify, init=init, credentials=credentials)
+
+    def progress(i: int, total: int, archive: object) -> None:
+        if total > 1 and sys.stderr.isatty() and not _settings.quiet and _settings.output == "text":
+            click.echo(f"[{i}/{total}] {archive.name} {archive.version}", err=True)  # type: ignore[attr-defined]
+
+    results = publish(list(archives), repo, kind=repo_kind, options=options, progress=progress)
+    _emit({"results": [r.to_dict() for r in results]}, lambda: [
+        f"{r.outcome:<8} {r.reference}  {('sha256:' + r.digest) if r.digest else ''}"
+        .rstrip() + (f"  ({r.message})" if r.message and r.outcome != "failed" else "")
+        for r in results])
+    bad = [r for r in results if r.outcome in (REFUSED, FAILED)]
+    if _settings.output != "json":
+        for r in bad:
+            click.echo(f"Error: {r.chart} {r.version}: {r.message}", err=True)
+    if bad:
         sys.exit(1)
 
 

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +31,19 @@ def wait_http(url: str, *, ok: tuple[int, ...] = (200, 401), attempts: int = 100
     for _ in range(attempts):
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
-        with contextlib.suppress(requests.RequestException):
+        with contextlib.suppress(requests.RequestException), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an unverified probe of our own test server
             if requests.get(url, timeout=1, verify=verify).status_code in ok:
                 return
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not come up")
+
+
+@dataclass
+class Tls:
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
 
 
 @dataclass
@@ -50,8 +59,12 @@ class Registry:
 
 
 @contextlib.contextmanager
-def run_registry(workdir: Path, *, extra_config: str = "") -> Iterator[Registry]:
-    """CNCF distribution (Debian's docker-registry) with filesystem storage on 127.0.0.1."""
+def run_registry(workdir: Path, *, tls: Tls | None = None, auth: str = "", host: str = "127.0.0.1"
+                 ) -> Iterator[Registry]:
+    """CNCF distribution (Debian's docker-registry) with filesystem storage on 127.0.0.1.
+
+    ``auth`` is the registry's ``auth:`` block (htpasswd or token); ``tls`` serves HTTPS.
+    """
     if not Path(REGISTRY_BIN).is_file():
         pytest.fail(f"{REGISTRY_BIN} missing: run scripts/install_system_packages.sh (make test does)")
     port = free_port()
@@ -62,13 +75,15 @@ def run_registry(workdir: Path, *, extra_config: str = "") -> Iterator[Registry]
         "version: 0.1\n"
         "log:\n  level: error\n  accesslog:\n    disabled: true\n"
         f"storage:\n  filesystem:\n    rootdirectory: {root}\n  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n  secret: {secrets.token_hex(16)}\n" + extra_config)
+        f"http:\n  addr: 127.0.0.1:{port}\n  secret: {secrets.token_hex(16)}\n"
+        + (f"  tls:\n    certificate: {tls.cert_file}\n    key: {tls.key_file}\n" if tls else "")
+        + (f"auth:\n{auth}" if auth else ""))
     log = (workdir / "registry.log").open("w")
     proc = subprocess.Popen([REGISTRY_BIN, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
     try:
-        scheme = "https" if "tls:" in extra_config else "http"
+        scheme = "https" if tls else "http"
         wait_http(f"{scheme}://127.0.0.1:{port}/v2/", proc=proc, verify=False)
-        yield Registry("127.0.0.1", port, root, proc)
+        yield Registry(host, port, root, proc)
     finally:
         proc.terminate()
         try:
@@ -78,3 +93,154 @@ def run_registry(workdir: Path, *, extra_config: str = "") -> Iterator[Registry]
             proc.wait()
         log.close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+# --- TLS, basic auth and a token issuer for the registry -------------------------------------
+
+def loopback_name() -> str:
+    """A host name other than localhost that resolves to 127.0.0.1 (helm 3 forces plain HTTP for
+    127.0.0.1 and localhost, so TLS tests with helm 3 need another name)."""
+    candidates = [socket.gethostname(), "localhost.localdomain"]
+    for name in candidates:
+        if name in ("localhost", "127.0.0.1"):
+            continue
+        with contextlib.suppress(OSError):
+            if socket.gethostbyname(name) == "127.0.0.1":
+                return name
+    pytest.fail(f"none of {candidates} resolves to 127.0.0.1; add '127.0.0.1 {socket.gethostname()}' to /etc/hosts")
+
+
+def make_tls(workdir: Path, names: list[str]) -> Tls:
+    """A throw-away CA and a server certificate for ``names`` (and 127.0.0.1)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "chartgen test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+          .not_valid_after(now + datetime.timedelta(days=2))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    sans = [x509.DNSName(n) for n in names] + [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    tls = Tls(workdir / "ca.pem", workdir / "server.pem", workdir / "server.key")
+    tls.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    tls.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    tls.key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    return tls
+
+
+def htpasswd(path: Path, user: str, password: str) -> Path:
+    """A bcrypt htpasswd file (the registry accepts only bcrypt), made by apache2-utils' htpasswd."""
+    subprocess.run(["htpasswd", "-Bbc", str(path), user, password], check=True, capture_output=True)
+    return path
+
+
+@dataclass
+class TokenIssuer:
+    url: str
+    service: str
+    issuer: str
+    cert_file: Path
+    requests: list[dict[str, str]]
+
+
+@contextlib.contextmanager
+def run_token_issuer(workdir: Path, users: dict[str, str]) -> Iterator[TokenIssuer]:
+    """A minimal Docker token service: checks Basic credentials, signs RS256 JWTs whose x5c chain
+    the real registry verifies against its rootcertbundle."""
+    import base64
+    import datetime
+    import http.server
+    import json
+    import threading
+    import urllib.parse
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "chartgen token issuer")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=2)).sign(key, hashes.SHA256()))
+    cert_file = workdir / "issuer.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    x5c = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    service, issuer = "chartgen-test-registry", "chartgen-test-issuer"
+    seen: list[dict[str, str]] = []
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            # OAuth2 password grant (containerd's resolver, used by helm 3 after `helm registry login`).
+            length = int(self.headers.get("Content-Length", "0"))
+            form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+            user = form.get("username") if users.get(form.get("username", "")) == form.get("password") else None
+            self._issue({k: v for k, v in form.items() if k in ("service", "scope")}, user)
+
+        def do_GET(self) -> None:
+            query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+            header = self.headers.get("Authorization", "")
+            user = None
+            if header.startswith("Basic "):
+                u, _, p = base64.b64decode(header[6:]).decode().partition(":")
+                if users.get(u) == p:
+                    user = u
+            self._issue(query, user)
+
+        def _issue(self, query: dict[str, str], user: str | None) -> None:
+            seen.append(query)
+            if user is None:
+                self.send_response(401)
+                self.end_headers()
+                return
+            access = []
+            scope = query.get("scope", "")
+            if scope.count(":") == 2:
+                kind, repo, actions = scope.split(":")
+                access.append({"type": kind, "name": repo, "actions": actions.split(",")})
+            t = int(time.time())
+            claims = {"iss": issuer, "sub": user, "aud": service, "exp": t + 300, "nbf": t - 30, "iat": t,
+                      "jti": secrets.token_hex(8), "access": access}
+            signing_input = (b64(json.dumps({"typ": "JWT", "alg": "RS256", "x5c": [x5c]}).encode()) + "." +
+                             b64(json.dumps(claims).encode()))
+            signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+            jwt = signing_input + "." + b64(signature)
+            body = json.dumps({"token": jwt, "access_token": jwt, "expires_in": 300}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield TokenIssuer(f"http://127.0.0.1:{server.server_address[1]}/token", service, issuer, cert_file, seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,106 @@
+"""``publish()``: send chart archives to a repository, idempotently; one Pusher per kind of repository."""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+
+from chartgen.archive import ChartArchive, read_chart_archive
+from chartgen.errors import ChartgenError, UsageError
+from chartgen.http import HttpClient, HttpSettings
+from chartgen.repos.base import FAILED, PublishResult, Pusher, PushOptions
+
+KINDS = ("auto", "oci", "chartmuseum", "static", "local")
+
+
+def repo_host(url: str) -> str | None:
+    """host[:port] of a repository URL (what credentials are looked up by); None for file://."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "file":
+        return None
+    return parts.netloc.rsplit("@", 1)[-1] or None
+
+
+def detect_kind(url: str, kind: str, http: HttpClient, options: PushOptions) -> str:
+    """The repository kind: from --repo-kind, else from the URL (oci://, file://), else by asking the server."""
+    scheme = urllib.parse.urlsplit(url).scheme
+    if kind != "auto":
+        expected = {"oci": ("oci",), "local": ("file",), "chartmuseum": ("http", "https"), "static": ("http", "https")}
+        if scheme not in expected[kind]:
+            raise UsageError(f"--repo-kind {kind} does not match the URL scheme {scheme}://")
+        return kind
+    if scheme == "oci":
+        return "oci"
+    if scheme == "file":
+        return "local"
+    if scheme not in ("http", "https"):
+        raise UsageError(f"unsupported repository URL {url!r}: use oci://, http(s):// or file://")
+    from chartgen.repos.chartmuseum import is_chartmuseum
+
+    return "chartmuseum" if is_chartmuseum(url, http, options) else "static"
+
+
+def make_pusher(url: str, kind: str, options: PushOptions, http: HttpClient) -> Pusher:
+    if kind == "oci":
+        from chartgen.repos.oci import OciPusher
+
+        return OciPusher(url, options, http)
+    if kind == "local":
+        from chartgen.repos.local import LocalPusher
+
+        return LocalPusher(url, options)
+    if kind == "chartmuseum":
+        from chartgen.repos.chartmuseum import ChartMuseumPusher
+
+        return ChartMuseumPusher(url, options, http)
+    from chartgen.repos.static import StaticPusher
+
+    return StaticPusher(url, options, http)
+
+
+def publish(archives: list[str | Path], repo: str, *, kind: str = "auto", options: PushOptions | None = None,
+            progress: Callable[[int, int, ChartArchive], None] | None = None) -> list[PublishResult]:
+    """Publish each archive to ``repo``; every archive is read (safely) before anything is sent.
+
+    Returns one result per archive: pushed, skipped (already there with the same digest, or
+    --skip-existing), refused (there with another digest, without --force) or failed.
+    """
+    if kind not in KINDS:
+        raise UsageError(f"--repo-kind {kind!r}: use one of {', '.join(KINDS)}")
+    if not archives:
+        raise UsageError("give at least one chart archive")
+    options = options or PushOptions()
+    if options.force and options.skip_existing:
+        raise UsageError("--force and --skip-existing are exclusive")
+    read = [read_chart_archive(path) for path in archives]
+    seen: dict[tuple[str, str], str] = {}
+    for archive in read:
+        key = (archive.name, archive.version)
+        if key in seen and seen[key] != archive.digest:
+            raise UsageError(f"{archive.name} {archive.version} is given twice with different content")
+        seen[key] = archive.digest
+    verify: bool | str = options.ca_file or not options.insecure_skip_tls_verify
+    if options.ca_file and not Path(options.ca_file).is_file():
+        raise UsageError(f"--ca-file {options.ca_file}: no such file")
+    http = HttpClient(HttpSettings(verify=verify))
+    try:
+        pusher = make_pusher(repo, detect_kind(repo, kind, http, options), options, http)
+        results = []
+        for i, archive in enumerate(read, 1):
+            if progress:
+                progress(i, len(read), archive)
+            try:
+                results.append(pusher.push(archive))
+            except ChartgenError as exc:
+                results.append(PublishResult(archive.name, archive.version, FAILED, repo_reference(repo), "",
+                                             exc.message))
+        return results
+    finally:
+        http.close()
+
+
+def repo_reference(url: str) -> str:
+    from chartgen.http import sanitize_url
+
+    return url if url.startswith(("oci://", "file://")) else sanitize_url(url)
