@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# The main job on its embedded default: scaffold a chart, lint it with real helm 3 and 4,
-# package it, and show how to install it. Everything lands in ./demo (git-ignored).
+# The main job on its embedded default: scaffold a chart, lint it with real helm 3 and 4 (every env
+# profile), package it reproducibly, publish it into a local directory repository, and prove the
+# repository works with `helm repo add` + `helm show chart`. Everything lands in ./demo (git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-HELM3=.tools/bin/helm3
-HELM4=.tools/bin/helm4
+HELM3=$PWD/.tools/bin/helm3
+HELM4=$PWD/.tools/bin/helm4
 OUT=demo
 rm -rf "$OUT"
-mkdir -p "$OUT/packages"
+mkdir -p "$OUT"
+# helm state of the demo stays in ./demo, not in the user's helm config.
+export HELM_CONFIG_HOME=$PWD/$OUT/.helm/config HELM_CACHE_HOME=$PWD/$OUT/.helm/cache HELM_DATA_HOME=$PWD/$OUT/.helm/data
 
 echo "==> chartgen chart create hello-go"
 chartgen chart create hello-go --output-dir "$OUT/charts" --image-repository registry.example.com/acme/hello-go \
@@ -17,7 +20,7 @@ for helm in "$HELM3" "$HELM4"; do
   for profile in "" dev staging prod; do
     args=()
     [[ -n "$profile" ]] && args=(-f "$OUT/charts/hello-go/values-$profile.yaml")
-    echo "==> $($helm version --template '{{.Version}}') lint --strict ${profile:-default}"
+    echo "==> $("$helm" version --template '{{.Version}}') lint --strict ${profile:-default}"
     if ! out=$("$helm" lint --strict "$OUT/charts/hello-go" "${args[@]}" 2>&1); then
       echo "$out" >&2
       exit 1
@@ -26,14 +29,25 @@ for helm in "$HELM3" "$HELM4"; do
   done
 done
 
-echo "==> helm package"
-"$HELM4" package "$OUT/charts/hello-go" --destination "$OUT/packages"
+echo "==> chartgen package (reproducible: packaging twice gives the same bytes)"
+chartgen -v package "$OUT/charts/hello-go" -d "$OUT/dist"
+first=$(sha256sum "$OUT/dist/hello-go-0.1.0.tgz" | cut -d' ' -f1)
+touch "$OUT"/charts/hello-go/*
+chartgen -q package "$OUT/charts/hello-go" -d "$OUT/dist"
+[[ $(sha256sum "$OUT/dist/hello-go-0.1.0.tgz" | cut -d' ' -f1) == "$first" ]] || { echo "not reproducible" >&2; exit 1; }
 
-echo "==> helm show chart"
-"$HELM4" show chart "$OUT"/packages/hello-go-0.1.0.tgz
+echo "==> chartgen publish --repo file://$OUT/repo (twice: the second run is a skip)"
+chartgen publish "$OUT/dist/hello-go-0.1.0.tgz" --repo "file://$OUT/repo"
+chartgen publish "$OUT/dist/hello-go-0.1.0.tgz" --repo "file://$OUT/repo"
+
+echo "==> helm repo add + helm show chart against the repository, served on 127.0.0.1"
+python3 scripts/serve_repo.py "$OUT/repo" -- bash -c '
+  "$0" repo add demo "$REPO_URL" >/dev/null && "$0" show chart demo/hello-go' "$HELM4"
 
 cat <<MSG
 
-Install it (prod profile) into the current kube context:
-  helm install hello-go $OUT/packages/hello-go-0.1.0.tgz -f $OUT/charts/hello-go/values-prod.yaml
+The repository is $OUT/repo (index.yaml + hello-go-0.1.0.tgz). Serve it over HTTP and install from it:
+  python3 -m http.server --bind 127.0.0.1 8879 --directory $OUT/repo &
+  helm repo add demo http://127.0.0.1:8879
+  helm install hello-go demo/hello-go -f $OUT/charts/hello-go/values-prod.yaml
 MSG

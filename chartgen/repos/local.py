@@ -73,6 +73,7 @@ class LocalPusher:
                     # A previous run copied the archive but did not get to the index: finish its work.
                     index.put(ChartVersion.from_archive(archive, file_name))
                     index.write(index_path)
+                    decided.message = "the archive was already there; its index entry is added now"
                 return decided
             if Path(archive.path).resolve() != target.resolve():
                 fd, tmp = tempfile.mkstemp(prefix=f".{file_name}.", suffix=".tmp", dir=self.directory)
