@@ -244,3 +244,112 @@ def run_token_issuer(workdir: Path, users: dict[str, str]) -> Iterator[TokenIssu
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+# --- static repositories: Apache mod_dav (conditional PUT) and a naive PUT server ------------
+
+APACHE_BIN = "/usr/sbin/apache2"
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
+
+
+@contextlib.contextmanager
+def run_webdav() -> Iterator[tuple[str, Path]]:
+    """Apache httpd with mod_dav/dav_fs and FileETag Digest on 127.0.0.1; yields (base URL, document root).
+
+    Apache drops root for www-data, so its tree lives in a world-traversable temporary directory.
+    """
+    import tempfile
+
+    if not Path(APACHE_BIN).is_file():
+        pytest.fail(f"{APACHE_BIN} missing: run scripts/install_system_packages.sh (make test does)")
+    root = Path(tempfile.mkdtemp(prefix="chartgen-dav-"))
+    root.chmod(0o755)
+    htdocs, lock = root / "htdocs", root / "lock"
+    htdocs.mkdir()
+    lock.mkdir()
+    shutil.chown(htdocs, "www-data", "www-data")
+    shutil.chown(lock, "www-data", "www-data")
+    port = free_port()
+    config = root / "httpd.conf"
+    config.write_text(f"""ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile {root}/httpd.pid
+ErrorLog {root}/error.log
+DefaultRuntimeDir {root}
+LogLevel warn
+LoadModule mpm_event_module {APACHE_MODULES}/mod_mpm_event.so
+LoadModule authz_core_module {APACHE_MODULES}/mod_authz_core.so
+LoadModule dav_module {APACHE_MODULES}/mod_dav.so
+LoadModule dav_fs_module {APACHE_MODULES}/mod_dav_fs.so
+User www-data
+Group www-data
+DocumentRoot {htdocs}
+DavLockDB {lock}/DavLock
+<Directory {htdocs}>
+  Dav On
+  Require all granted
+  FileETag Digest
+</Directory>
+""")
+    log = (root / "stdout.log").open("w")
+    proc = subprocess.Popen([APACHE_BIN, "-f", str(config), "-DFOREGROUND"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/", ok=(200, 403, 404), proc=proc)
+        yield f"http://127.0.0.1:{port}", htdocs
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def run_naive_put_server(root: Path, read_delay: float = 1.0) -> Iterator[str]:
+    """A PUT-capable file server that sends ETags but ignores If-Match / If-None-Match, and is slow to
+    serve index.yaml (as a busy server is): the kind of server on which index updates get lost."""
+    import hashlib
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _path(self) -> Path:
+            return root / self.path.lstrip("/").split("?", 1)[0]
+
+        def do_GET(self) -> None:
+            path = self._path()
+            if not path.is_file():
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            data = path.read_bytes()
+            if path.name == "index.yaml":
+                time.sleep(read_delay)
+            self.send_response(200)
+            self.send_header("ETag", '"' + hashlib.md5(data).hexdigest() + '"')
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_PUT(self) -> None:
+            data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self._path().write_bytes(data)  # If-Match ignored: the lost-update hazard
+            self.send_response(204)
+            self.end_headers()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
