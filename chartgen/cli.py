@@ -232,9 +232,11 @@ def changed_cmd(since: str, charts_dir: str, check_versions: bool) -> None:
               help="A version already there with another digest is skipped, not refused.")
 @click.option("--force", is_flag=True, help="Overwrite a version already there with another digest.")
 @click.option("--init", "init", is_flag=True, help="Static repository: create index.yaml if there is none yet.")
+@click.option("--timeout", type=float, default=60.0, show_default=True, metavar="SECONDS",
+              help="Read timeout of each request (failed requests of idempotent steps are retried).")
 def publish_cmd(archives: tuple[str, ...], repo: str, repo_kind: str, username: str | None, password_stdin: bool,
                 ca_file: str | None, insecure_skip_tls_verify: bool, plain_http: bool, skip_existing: bool,
-                force: bool, init: bool) -> None:
+                force: bool, init: bool, timeout: float) -> None:
     """Publish chart archives to a repository; safe to re-run.
 
     The same version with the same digest already there is skipped (exit 0); with another digest
@@ -272,7 +274,7 @@ def publish_cmd(archives: tuple[str, ...], repo: str, repo_kind: str, username: 
         if total > 1 and sys.stderr.isatty() and not _settings.quiet and _settings.output == "text":
             click.echo(f"[{i}/{total}] {archive.name} {archive.version}", err=True)  # type: ignore[attr-defined]
 
-    results = publish(list(archives), repo, kind=repo_kind, options=options, progress=progress)
+    results = publish(list(archives), repo, kind=repo_kind, options=options, progress=progress, timeout=timeout)
     _emit({"results": [r.to_dict() for r in results]}, lambda: [
         f"{r.outcome:<8} {r.reference}  {('sha256:' + r.digest) if r.digest else ''}"
         .rstrip() + (f"  ({r.message})" if r.message and r.outcome != "failed" else "")

@@ -60,7 +60,8 @@ def make_pusher(url: str, kind: str, options: PushOptions, http: HttpClient) -> 
 
 
 def publish(archives: list[str | Path], repo: str, *, kind: str = "auto", options: PushOptions | None = None,
-            progress: Callable[[int, int, ChartArchive], None] | None = None) -> list[PublishResult]:
+            progress: Callable[[int, int, ChartArchive], None] | None = None, timeout: float | None = None
+            ) -> list[PublishResult]:
     """Publish each archive to ``repo``; every archive is read (safely) before anything is sent.
 
     Returns one result per archive: pushed, skipped (already there with the same digest, or
@@ -83,7 +84,13 @@ def publish(archives: list[str | Path], repo: str, *, kind: str = "auto", option
     verify: bool | str = options.ca_file or not options.insecure_skip_tls_verify
     if options.ca_file and not Path(options.ca_file).is_file():
         raise UsageError(f"--ca-file {options.ca_file}: no such file")
-    http = HttpClient(HttpSettings(verify=verify))
+    settings = HttpSettings(verify=verify)
+    if timeout is not None:
+        if timeout <= 0:
+            raise UsageError("--timeout must be a positive number of seconds")
+        settings.connect_timeout = min(settings.connect_timeout, timeout)
+        settings.read_timeout = timeout
+    http = HttpClient(settings)
     try:
         pusher = make_pusher(repo, detect_kind(repo, kind, http, options), options, http)
         results = []

@@ -253,7 +253,7 @@ APACHE_MODULES = Path("/usr/lib/apache2/modules")
 
 
 @contextlib.contextmanager
-def run_webdav() -> Iterator[tuple[str, Path]]:
+def run_webdav(users: Path | None = None) -> Iterator[tuple[str, Path]]:
     """Apache httpd with mod_dav/dav_fs and FileETag Digest on 127.0.0.1; yields (base URL, document root).
 
     Apache drops root for www-data, so its tree lives in a world-traversable temporary directory.
@@ -270,6 +270,12 @@ def run_webdav() -> Iterator[tuple[str, Path]]:
     shutil.chown(htdocs, "www-data", "www-data")
     shutil.chown(lock, "www-data", "www-data")
     port = free_port()
+    if users is not None:
+        shutil.copy(users, root / "htpasswd")
+        (root / "htpasswd").chmod(0o644)
+        access = f'  AuthType Basic\n  AuthName "chartgen test"\n  AuthUserFile {root}/htpasswd\n  Require valid-user'
+    else:
+        access = "  Require all granted"
     config = root / "httpd.conf"
     config.write_text(f"""ServerName 127.0.0.1
 Listen 127.0.0.1:{port}
@@ -281,20 +287,24 @@ LoadModule mpm_event_module {APACHE_MODULES}/mod_mpm_event.so
 LoadModule authz_core_module {APACHE_MODULES}/mod_authz_core.so
 LoadModule dav_module {APACHE_MODULES}/mod_dav.so
 LoadModule dav_fs_module {APACHE_MODULES}/mod_dav_fs.so
+LoadModule auth_basic_module {APACHE_MODULES}/mod_auth_basic.so
+LoadModule authn_core_module {APACHE_MODULES}/mod_authn_core.so
+LoadModule authn_file_module {APACHE_MODULES}/mod_authn_file.so
+LoadModule authz_user_module {APACHE_MODULES}/mod_authz_user.so
 User www-data
 Group www-data
 DocumentRoot {htdocs}
 DavLockDB {lock}/DavLock
 <Directory {htdocs}>
   Dav On
-  Require all granted
   FileETag Digest
+{access}
 </Directory>
 """)
     log = (root / "stdout.log").open("w")
     proc = subprocess.Popen([APACHE_BIN, "-f", str(config), "-DFOREGROUND"], stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_http(f"http://127.0.0.1:{port}/", ok=(200, 403, 404), proc=proc)
+        wait_http(f"http://127.0.0.1:{port}/", ok=(200, 401, 403, 404), proc=proc)
         yield f"http://127.0.0.1:{port}", htdocs
     finally:
         proc.terminate()

@@ -26,9 +26,9 @@ from chartgen.index import INDEX_FILE, ChartVersion, IndexFile, IndexFileError
 from chartgen.repos.base import PUSHED, PublishResult, PushOptions, existing_outcome
 
 #: How many times the index update is retried after losing a race (412) or waiting for a lock (423).
-MAX_INDEX_ATTEMPTS = 60
+MAX_INDEX_ATTEMPTS = 200
 #: Seconds a WebDAV lock on index.yaml lasts if its holder dies before unlocking.
-LOCK_TIMEOUT = 60
+LOCK_TIMEOUT = 30
 #: Seconds to wait before reading back an index written without a lock.
 VERIFY_DELAY = 0.3
 
@@ -105,8 +105,10 @@ class StaticPusher:
 
     def _lock(self) -> str | None:
         """LOCK index.yaml; the lock token, or None when another publisher holds it (423)."""
+        # Retried like an idempotent step: a 5xx means the server did not lock; if an answer got lost
+        # after it did, that orphan lock expires after LOCK_TIMEOUT and the 423 loop waits it out.
         response = self.http.request(
-            "LOCK", self.base + INDEX_FILE, idempotent=False, data=_LOCK_BODY,
+            "LOCK", self.base + INDEX_FILE, idempotent=True, data=_LOCK_BODY,
             headers=self._headers({"Content-Type": "application/xml; charset=utf-8", "Depth": "0",
                                    "Timeout": f"Second-{LOCK_TIMEOUT}"}))
         if response.status_code == 423:
@@ -149,7 +151,10 @@ class StaticPusher:
     def _update_index(self, archive: ChartArchive, archive_url: str, reference: str) -> PublishResult:
         """Compare-and-swap the index, under a WebDAV lock where the server offers one; retry on 412/423."""
         locking = self._supports_locking()
+        deadline = time.monotonic() + LOCK_TIMEOUT + 15  # long enough to outwait an orphaned lock
         for attempt in range(MAX_INDEX_ATTEMPTS):
+            if attempt and time.monotonic() > deadline:
+                break
             token = self._lock() if locking else None
             if locking and token is None:
                 self._backoff(attempt)  # another publisher holds the lock
