@@ -23,13 +23,13 @@ from tests.conftest import ROOT
 from tests.servers import run_naive_put_server, run_webdav
 
 
-def make_archives(hello_chart: Path, out: Path, count: int) -> list[Path]:
+def make_archives(hello_chart: Path, out: Path, count: int, prefix: str = "svc") -> list[Path]:
     archives = []
     for i in range(count):
-        chart = out / "src" / f"svc-{i:02d}"
+        chart = out / "src" / f"{prefix}-{i:02d}"
         shutil.copytree(hello_chart, chart)
         (chart / "Chart.yaml").write_text((chart / "Chart.yaml").read_text().replace("name: hello-go",
-                                                                                     f"name: svc-{i:02d}"))
+                                                                                     f"name: {prefix}-{i:02d}"))
         archives.append(Path(package_chart(chart, out / "dist").path))
     return archives
 
@@ -121,7 +121,10 @@ def test_without_conditional_put_entries_are_lost(hello_chart: Path, tmp_path: P
         [result] = publish([archive], url, kind="static", options=PushOptions(init=True))
         outcomes.append(result.outcome)
 
-    with run_naive_put_server(root) as url:
+    with run_naive_put_server(root, read_delay=1.5) as url:
+        # Seed the index, so that every publisher's read is slow and they all read the same state.
+        [seed] = make_archives(hello_chart, tmp_path / "seed", 1, prefix="seed")
+        assert publish([seed], url, kind="static", options=PushOptions(init=True))[0].outcome == "pushed"
         threads = [threading.Thread(target=one, args=(a, url)) for a in archives]
         for thread in threads:
             thread.start()
@@ -130,4 +133,4 @@ def test_without_conditional_put_entries_are_lost(hello_chart: Path, tmp_path: P
     assert outcomes == ["pushed"] * 16  # every publisher believes it succeeded...
     index = IndexFile.load(root / "index.yaml")
     assert len(index.entries) < 16  # ...yet entries were overwritten by concurrent writers
-    assert len(list(root.glob("*.tgz"))) == 16
+    assert len(list(root.glob("svc-*.tgz"))) == 16
