@@ -59,6 +59,8 @@ class ChangedChart:
     version: str
     previous_version: str | None
     renamed_from: str | None = None
+    #: with check_versions: why the version is not acceptable, else None
+    problem: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,13 +139,14 @@ def changed_charts(charts_dir: str | os.PathLike[str] = "charts", since: str = "
         except GitError:
             previous = None  # a new chart
         path = os.path.relpath(root / prefix / chart, work)
-        result.charts.append(ChangedChart(path=path, name=name, version=version, previous_version=previous,
-                                          renamed_from=None if old_dir == chart else os.path.relpath(
-                                              root / prefix / old_dir, work)))
+        renamed_from = None if old_dir == chart else os.path.relpath(root / prefix / old_dir, work)
+        changed = ChangedChart(path=path, name=name, version=version, previous_version=previous,
+                               renamed_from=renamed_from)
+        result.charts.append(changed)
         if check_versions and previous is not None:
-            problem = _increment_problem(path, previous, version, since)
-            if problem:
-                result.problems.append(problem)
+            changed.problem = _increment_problem(path, previous, version, since)
+            if changed.problem:
+                result.problems.append(changed.problem)
     return result
 
 

@@ -287,6 +287,71 @@ def publish_cmd(archives: tuple[str, ...], repo: str, repo_kind: str, username: 
         sys.exit(1)
 
 
+@cli.command("lint")
+@click.argument("chart_dirs", nargs=-1, type=click.Path(file_okay=False), metavar="CHART_DIR...")
+@click.option("--strict", is_flag=True, help="Warnings fail the lint too (and helm lint runs with --strict).")
+@click.option("--values", "-f", "values", multiple=True, type=click.Path(dir_okay=False),
+              help="Also lint with this values file (repeatable); values-*.yaml of each chart are always linted.")
+@click.option("--kube-version", "kube_versions", multiple=True, metavar="V",
+              help="Kubernetes version to render and validate for (repeatable).  [default: the newest bundled "
+                   "and the oldest still supported]")
+@click.option("--api-versions", "api_versions", multiple=True, metavar="GROUP/VERSION",
+              help="Extra API versions the cluster serves, as helm template takes them (repeatable).")
+@click.option("--since", metavar="REF", help="Also lint the charts changed since this git ref and check that "
+              "their versions went up (with no CHART_DIR: only those charts).")
+@click.option("--charts-dir", default="charts", show_default=True, type=click.Path(file_okay=False),
+              help="Where the charts are, for --since without CHART_DIR.")
+@click.option("--skip-rule", "skip_rules", multiple=True, metavar="ID", help="Do not run this rule (repeatable).")
+@click.option("--helm", "helm_path", metavar="PATH", envvar="CHARTGEN_HELM",
+              help="The helm binary (3.x or 4.x).  [default: $CHARTGEN_HELM, then helm on PATH]")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Charts linted at once.  [default: the cores]")
+def lint_cmd(chart_dirs: tuple[str, ...], strict: bool, values: tuple[str, ...], kube_versions: tuple[str, ...],
+             api_versions: tuple[str, ...], since: str | None, charts_dir: str, skip_rules: tuple[str, ...],
+             helm_path: str | None, jobs: int | None) -> None:
+    """Lint charts: helm lint, rendered-manifest validation, env profiles and built-in rules.
+
+    For each chart and each profile (values.yaml, every values-*.yaml of the chart, each --values
+    file): `helm lint`, `helm template` for each --kube-version, strict validation of every
+    manifest against the Kubernetes schemas (all errors of each resource), and the rules listed in
+    the README (their ids work with --skip-rule). Exit 1 on any ERROR, or any WARNING with --strict.
+    """
+    from chartgen.lint import ERROR, INFO, WARNING, lint
+
+    dirs = list(chart_dirs)
+    if not dirs:
+        if not since:
+            raise click.UsageError("give chart directories, or --since REF to lint the charts changed since REF")
+        from chartgen.changes import changed_charts
+
+        dirs = [c.path for c in changed_charts(charts_dir, since).charts]
+        if not dirs:
+            _emit({"summary": {"charts": 0, "errors": 0, "warnings": 0, "infos": 0, "strict": strict, "passed": True},
+                   "charts": []}, lambda: [f"No chart changed since {since}."])
+            return
+    result = lint(dirs, strict=strict, values=values, kube_versions=kube_versions, api_versions=api_versions,
+                  since=since, skip_rules=skip_rules, helm=helm_path, jobs=jobs)
+
+    def text() -> list[str]:
+        lines = []
+        for chart in result.charts:
+            title = f"{chart.chart}" + (f" ({chart.name} {chart.version})" if chart.name else "")
+            shown = [m for m in chart.messages if m.severity != INFO or _settings.verbose]
+            lines.append(f"{title}: {'ok' if not chart.count(ERROR) and not chart.count(WARNING) else ''}".rstrip())
+            for m in shown:
+                where = ": ".join(x for x in (m.profile and f"[{m.profile}]", m.path) if x)
+                lines.append(f"  {m.severity:<7} {m.rule}: {where}: {m.message}" if where else
+                             f"  {m.severity:<7} {m.rule}: {m.message}")
+        verdict = "passed" if result.passed else "FAILED"
+        lines.append(f"{len(result.charts)} chart(s) linted with helm {result.helm or '(none)'}, Kubernetes "
+                     f"{', '.join(result.kube_versions)}: {result.count(ERROR)} error(s), {result.count(WARNING)} "
+                     f"warning(s), {result.count(INFO)} info(s) - {verdict}")
+        return lines
+
+    _emit(result.to_dict(), text)
+    if not result.passed:
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``chartgen`` console script."""
     global _settings

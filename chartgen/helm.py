@@ -20,7 +20,7 @@ from chartgen.errors import HelmError, HelmNotFoundError
 ENV_HELM = "CHARTGEN_HELM"
 _SECRET_FLAGS = ("--password", "--token", "--key-file", "--cert-file", "--pass", "--passphrase")
 _VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
-HOW_TO_GET_HELM = ("install helm 3 or 4 (https://helm.sh/docs/intro/install/) or run scripts/install-tools.sh, "
+HOW_TO_GET_HELM = ("install helm 3 or 4 (https://helm.sh/docs/intro/install/; in a chartgen checkout: make tools), "
                    f"then put it on PATH, set {ENV_HELM} or pass --helm PATH")
 
 

@@ -100,7 +100,7 @@ def test_cli(repo: Path, run_cli) -> None:
     doc = json.loads(run_cli("-o", "json", "changed", "--since", "base").stdout)
     assert doc["since"] == "base" and len(doc["commit"]) == 40
     assert doc["charts"] == [{"path": "charts/alpha", "name": "alpha", "version": "1.0.0",
-                              "previous_version": "1.0.0", "renamed_from": None}]
+                              "previous_version": "1.0.0", "renamed_from": None, "problem": None}]
     bad = run_cli("changed", "--since", "no-such-ref")
     assert bad.exit_code == 1 and "unknown git ref 'no-such-ref'" in bad.stderr
     assert run_cli("changed", "--since", "--output").exit_code == 2
