@@ -100,7 +100,7 @@ def chart_create(name: str, output_dir: str, image_repository: str | None, port:
     _emit(result.to_dict(), lambda: [
         f"{'Replaced' if result.replaced else 'Created'} chart {result.name} in {result.path} "
         f"({len(result.files)} files)",
-        f"  next: helm lint --strict {result.path}",
+        f"  next: chartgen lint --strict {result.path}",
         f"        helm install {result.name} {result.path} -f {result.path}/values-dev.yaml",
     ])
 
