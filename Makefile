@@ -11,7 +11,7 @@ JOBS ?= auto
 .PHONY: help venv tools system test test-unit lint charts demo bench clean
 
 help:
-	@echo "make demo   - create a chart, lint it with helm 3 and 4, package it (into ./demo)"
+	@echo "make demo   - scaffold a Go service + chart, test and lint it, package and publish it (into ./demo)"
 	@echo "make test   - install the test tools, run ruff and every test"
 	@echo "make charts - regenerate charts/ from tests/golden/*.answers.yaml"
 	@echo "make bench  - run the benchmarks (ratios against helm on this machine)"
@@ -50,6 +50,8 @@ demo: venv tools
 
 bench: venv tools
 	$(BIN)/python benchmarks/create.py
+	$(BIN)/python benchmarks/new.py
+	$(BIN)/python benchmarks/lint.py
 	$(BIN)/python benchmarks/index_merge.py
 
 clean:

@@ -65,6 +65,47 @@ def cli(output: str, verbose: int, quiet: bool) -> None:
     _settings.output, _settings.verbose, _settings.quiet = output, verbose, quiet
 
 
+@cli.command("new")
+@click.argument("name")
+@click.option("--output-dir", "-d", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Directory the service directory NAME is created in.")
+@click.option("--module", metavar="GO_MODULE", help="Go module path.  [default: example.com/NAME]")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True,
+              help="Port the service listens on; also the chart's containerPort.")
+@click.option("--framework", type=click.Choice(["stdlib", "gin"]), default="stdlib", show_default=True,
+              help="HTTP server: the standard library's net/http, or Gin.")
+@click.option("--ci", default="github", show_default=True, metavar="LIST",
+              help="CI pipelines to generate, comma-separated: github, gitlab, jenkins (or none).")
+@click.option("--image-repository", metavar="REPO", help="Container image repository.  [default: "
+              "registry.example.com/NAME]")
+@click.option("--app-version", default="0.1.0", show_default=True, help="First version of the service.")
+@click.option("--description", default="", help="One-line description of the service.")
+@click.option("--no-input", is_flag=True, help="Do not prompt (the default without a terminal, e.g. in CI).")
+@click.option("--force", is_flag=True, help="Replace NAME if it already exists (atomically).")
+def new_cmd(name: str, output_dir: str, module: str | None, port: int, framework: str, ci: str,
+            image_repository: str | None, app_version: str, description: str, no_input: bool, force: bool) -> None:
+    """Scaffold the Go HTTP service NAME, with its Helm chart in NAME/charts/NAME.
+
+    The service (health, readiness, metrics, graceful shutdown, tests, Dockerfile, Makefile, CI
+    pipelines) comes from the cookiecutter template cookiecutter-go-service; the chart from the
+    same generator as `chartgen chart create`. One set of answers drives both: port, probes,
+    environment variables and image repository agree. Prompts for the answers on a terminal
+    unless --no-input; nothing is written unless everything could be rendered.
+    """
+    from chartgen.scaffold import create_service
+
+    interactive = not no_input and sys.stdin.isatty() and _settings.output == "text"
+    result = create_service(name, output_dir, module=module, port=port, framework=framework, ci=ci,
+                            image_repository=image_repository, app_version=app_version, description=description,
+                            no_input=not interactive, force=force)
+    _warn(result.warnings)
+    _emit(result.to_dict(), lambda: [
+        f"{'Replaced' if result.replaced else 'Created'} service {result.name} in {result.path} "
+        f"({result.framework}, {len(result.files)} files; chart in {result.chart})",
+        f"  next: cd {result.path} && make test build chart-lint",
+    ])
+
+
 @cli.group()
 def chart() -> None:
     """Create Helm charts."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -169,3 +170,141 @@ def _apply_umask_modes(root: Path) -> None:
         os.chmod(dirpath, 0o777 & ~umask)
         for filename in filenames:
             os.chmod(os.path.join(dirpath, filename), 0o666 & ~umask)
+
+
+# --- services (chartgen new) ---------------------------------------------------------------
+
+FRAMEWORKS = ("stdlib", "gin")
+CI_SYSTEMS = ("github", "gitlab", "jenkins")
+_MODULE_ELEMENT = re.compile(r"[A-Za-z0-9_~-]([A-Za-z0-9._~-]*[A-Za-z0-9_~-])?")
+
+
+def template_dir() -> Path:
+    """The cookiecutter template: inside the installed package, or at the top of a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "cookiecutter_go_service", here.parent / "cookiecutter-go-service"):
+        if (candidate / "cookiecutter.json").is_file():
+            return candidate
+    raise ChartgenError(f"the service template is missing next to {here}; reinstall chartgen")
+
+
+def validate_module_path(module: str) -> None:
+    """A Go module path: '/'-separated elements, the first lowercase (a domain or a single word)."""
+    elements = module.split("/")
+    if not module or len(module) > 300 or any(not _MODULE_ELEMENT.fullmatch(e) for e in elements) \
+            or elements[0] != elements[0].lower() or ".." in module:
+        raise InvalidValueError(f"Go module path {module!r} is invalid: use a path such as "
+                                "github.com/acme/payments or example.com/payments")
+
+
+def parse_ci(ci: str) -> list[str]:
+    """'github,gitlab' -> ['github', 'gitlab']; '' or 'none' -> []."""
+    chosen = [c.strip().lower() for c in ci.split(",") if c.strip() and c.strip().lower() != "none"]
+    unknown = [c for c in chosen if c not in CI_SYSTEMS]
+    if unknown:
+        raise InvalidValueError(f"unknown CI system {unknown[0]!r}: choose from {', '.join(CI_SYSTEMS)}")
+    return list(dict.fromkeys(chosen))
+
+
+def validate_service_answers(*, service_slug: str, module_path: str, port: str | int, framework: str, ci: str,
+                             image_repository: str, app_version: str, go_version: str = "") -> list[str]:
+    """Check the answers of the service template (used by chartgen new and by the template's hook)."""
+    warnings = chartmod.validate_chart_name(service_slug)
+    validate_module_path(module_path)
+    try:
+        port_number = int(port)
+    except (TypeError, ValueError):
+        raise InvalidValueError(f"port {port!r} is not a number from 1 to 65535") from None
+    chartmod.validate_port(port_number)
+    if framework not in FRAMEWORKS:
+        raise InvalidValueError(f"framework {framework!r}: choose stdlib or gin")
+    parse_ci(ci)
+    chartmod.validate_image_repository(image_repository)
+    chartmod.validate_app_version(app_version)
+    return warnings
+
+
+@dataclass
+class ServiceResult:
+    """What create_service did."""
+
+    name: str
+    path: str
+    chart: str
+    framework: str
+    ci: list[str]
+    files: list[str]
+    warnings: list[str] = field(default_factory=list)
+    replaced: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def create_service(name: str, output_dir: str | os.PathLike[str] = ".", *, module: str | None = None,
+                   port: int = 8080, framework: str = "stdlib", ci: str = "github",
+                   image_repository: str | None = None, app_version: str = "0.1.0", description: str = "",
+                   no_input: bool = True, force: bool = False) -> ServiceResult:
+    """Create the Go service ``name`` (with its chart in charts/NAME) in ``output_dir/name``.
+
+    The service comes from the cookiecutter template, the chart from chartgen's chart generator
+    (called by the template's hook). Rendered into a temporary directory, then renamed into place.
+    """
+    module = module or f"example.com/{name}"
+    repository = f"{DEFAULT_IMAGE_REGISTRY}/{name}" if image_repository is None else image_repository
+    warnings = validate_service_answers(service_slug=name, module_path=module, port=port, framework=framework,
+                                        ci=ci, image_repository=repository, app_version=app_version)
+    if "\n" in description:
+        raise InvalidValueError("description must be a single line")
+    target = Path(output_dir) / name
+    if (target.exists() or target.is_symlink()) and not force:
+        raise TargetExistsError(f"{target} already exists: choose another name or --output-dir, or pass --force "
+                                "to replace it")
+    parent = target.parent
+    created = _make_parents(parent)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".chartgen-tmp", dir=parent))
+    done = False
+    try:
+        from cookiecutter.exceptions import CookiecutterException, FailedHookException
+        from cookiecutter.main import cookiecutter
+        from jinja2 import TemplateError
+
+        context = {"service_name": name, "service_slug": name, "module_path": module, "port": str(port),
+                   "framework": framework, "ci": ",".join(parse_ci(ci)), "image_repository": repository,
+                   "app_version": app_version, "description": description or f"The {name} HTTP service"}
+        try:
+            cookiecutter(str(template_dir()), no_input=no_input, extra_context=context, output_dir=str(staging),
+                         accept_hooks=True)
+        except FailedHookException as exc:
+            raise ChartgenError(f"the service template's hook failed: {exc}") from None
+        except (CookiecutterException, TemplateError) as exc:
+            raise ChartgenError(f"cannot render the service template: {exc}") from None
+        rendered = staging / name
+        files = sorted(p.relative_to(rendered).as_posix() for p in rendered.rglob("*") if p.is_file())
+        replaced = False
+        if target.exists():
+            backup = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".chartgen-old", dir=parent))
+            os.rmdir(backup)
+            os.rename(target, backup)
+            try:
+                os.rename(rendered, target)
+            except OSError:
+                os.rename(backup, target)
+                raise
+            shutil.rmtree(backup, ignore_errors=True)
+            replaced = True
+        else:
+            os.rename(rendered, target)
+        done = True
+        return ServiceResult(name=name, path=str(target), chart=str(target / "charts" / name), framework=framework,
+                             ci=parse_ci(ci), files=files, warnings=warnings, replaced=replaced)
+    except OSError as exc:
+        raise ChartgenError(f"cannot write {target}: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not done:
+            for directory in reversed(created):
+                try:
+                    directory.rmdir()
+                except OSError:
+                    break

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job on its embedded default: scaffold a chart, lint it with real helm 3 and 4 (every env
+# The main job on its embedded default: scaffold a Go service with its chart, test the service, lint the
+# chart with real helm 3 and 4 (every env
 # profile), package it reproducibly, publish it into a local directory repository, and prove the
 # repository works with `helm repo add` + `helm show chart`. Everything lands in ./demo (git-ignored).
 set -euo pipefail
@@ -12,20 +13,25 @@ mkdir -p "$OUT"
 # helm state of the demo stays in ./demo, not in the user's helm config.
 export HELM_CONFIG_HOME=$PWD/$OUT/.helm/config HELM_CACHE_HOME=$PWD/$OUT/.helm/cache HELM_DATA_HOME=$PWD/$OUT/.helm/data
 
-echo "==> chartgen chart create hello-go"
-chartgen chart create hello-go --output-dir "$OUT/charts" --image-repository registry.example.com/acme/hello-go \
-  --app-version 1.0.0
+echo "==> chartgen new hello-go (the Go service and its chart)"
+chartgen new hello-go --output-dir "$OUT" --no-input --image-repository registry.example.com/acme/hello-go \
+  --app-version 1.0.0 --module example.com/acme/hello-go
+CHART="$OUT/hello-go/charts/hello-go"
+if command -v go >/dev/null; then
+  echo "==> go vet + go test of the generated service"
+  (cd "$OUT/hello-go" && GOFLAGS=-mod=readonly go vet ./... && GOFLAGS=-mod=readonly go test ./...)
+fi
 
 for helm in "$HELM3" "$HELM4"; do
   echo "==> chartgen lint --strict (helm $("$helm" version --template '{{.Version}}'), every profile)"
-  chartgen lint --strict --helm "$helm" "$OUT/charts/hello-go"
+  chartgen lint --strict --helm "$helm" "$CHART"
 done
 
 echo "==> chartgen package (reproducible: packaging twice gives the same bytes)"
-chartgen -v package "$OUT/charts/hello-go" -d "$OUT/dist"
+chartgen -v package "$CHART" -d "$OUT/dist"
 first=$(sha256sum "$OUT/dist/hello-go-0.1.0.tgz" | cut -d' ' -f1)
-touch "$OUT"/charts/hello-go/*
-chartgen -q package "$OUT/charts/hello-go" -d "$OUT/dist"
+touch "$CHART"/*
+chartgen -q package "$CHART" -d "$OUT/dist"
 [[ $(sha256sum "$OUT/dist/hello-go-0.1.0.tgz" | cut -d' ' -f1) == "$first" ]] || { echo "not reproducible" >&2; exit 1; }
 
 echo "==> chartgen publish --repo file://$OUT/repo (twice: the second run is a skip)"
@@ -41,5 +47,5 @@ cat <<MSG
 The repository is $OUT/repo (index.yaml + hello-go-0.1.0.tgz). Serve it over HTTP and install from it:
   python3 -m http.server --bind 127.0.0.1 8879 --directory $OUT/repo &
   helm repo add demo http://127.0.0.1:8879
-  helm install hello-go demo/hello-go -f $OUT/charts/hello-go/values-prod.yaml
+  helm install hello-go demo/hello-go -f $CHART/values-prod.yaml
 MSG
