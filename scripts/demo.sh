@@ -40,12 +40,12 @@ chartgen publish "$OUT/dist/hello-go-0.1.0.tgz" --repo "file://$OUT/repo"
 
 echo "==> helm repo add + helm show chart against the repository, served on 127.0.0.1"
 python3 scripts/serve_repo.py "$OUT/repo" -- bash -c '
-  "$0" repo add demo "$REPO_URL" >/dev/null && "$0" show chart demo/hello-go' "$HELM4"
+  "$0" repo add chartgen-demo "$REPO_URL" >/dev/null && "$0" show chart chartgen-demo/hello-go' "$HELM4"
 
 cat <<MSG
 
 The repository is $OUT/repo (index.yaml + hello-go-0.1.0.tgz). Serve it over HTTP and install from it:
   python3 -m http.server --bind 127.0.0.1 8879 --directory $OUT/repo &
-  helm repo add demo http://127.0.0.1:8879
-  helm install hello-go demo/hello-go -f $CHART/values-prod.yaml
+  helm repo add chartgen-demo http://127.0.0.1:8879
+  helm install hello-go chartgen-demo/hello-go -f $CHART/values-prod.yaml
 MSG
