@@ -181,12 +181,14 @@ def build_archive(name: str, files: dict[str, bytes], mtime: int) -> bytes:
     return raw.getvalue()
 
 
-def _build(chart_dir: str | os.PathLike[str]) -> tuple[Metadata, dict[str, bytes], bytes]:
+def _build(chart_dir: str | os.PathLike[str], extra: dict[str, bytes] | None = None,
+           ) -> tuple[Metadata, dict[str, bytes], bytes]:
     chart_path = Path(chart_dir)
     if not chart_path.is_dir():
         raise ChartError(f"{chart_path}: not a directory; give the path of a chart directory")
     metadata = Metadata.load(chart_path)
     files = chart_files(chart_path)
+    files = dict(sorted({**files, **(extra or {})}.items()))
     if CHART_FILE not in files:
         hint = ("; note that Helm reads a '!pattern' rule as 'ignore everything that does not match pattern'"
                 if any(rule.negate for rule in Rules.load(chart_path).rules) else "")
@@ -196,13 +198,14 @@ def _build(chart_dir: str | os.PathLike[str]) -> tuple[Metadata, dict[str, bytes
 
 
 def package_charts(chart_dirs: list[str | os.PathLike[str]], dest: str | os.PathLike[str] = ".",
-                   ) -> list[PackageResult]:
+                   extra_files: dict[str, dict[str, bytes]] | None = None) -> list[PackageResult]:
     """Package each chart into ``dest/NAME-VERSION.tgz``, reproducibly.
 
     Every chart is read, validated and archived in memory first; only then are the archives
     written (each atomically), so a bad chart leaves no archive of the others behind either.
+    ``extra_files`` adds files to a chart's archive (by chart dir), e.g. vendored dependencies.
     """
-    built = [_build(d) for d in chart_dirs]
+    built = [_build(d, (extra_files or {}).get(str(d))) for d in chart_dirs]
     names = [f"{m.name}-{m.version}.tgz" for m, _, _ in built]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

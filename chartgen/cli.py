@@ -286,30 +286,14 @@ def publish_cmd(archives: tuple[str, ...], repo: str, repo_kind: str, username: 
     then CHARTGEN_USERNAME/CHARTGEN_PASSWORD, then helm's registry config, then docker's
     config.json; they are never printed.
     """
-    from chartgen.credentials import resolve
-    from chartgen.publish import publish, repo_host
-    from chartgen.repos.base import FAILED, REFUSED, PushOptions
+    from chartgen.publish import publish
+    from chartgen.repos.base import FAILED, REFUSED
 
     if force and skip_existing:
         raise click.UsageError("--force and --skip-existing are exclusive")
-    password = None
-    if password_stdin:
-        if not username:
-            raise click.UsageError("--password-stdin needs --username")
-        password = click.get_text_stream("stdin").read().rstrip("\r\n")
-        if not password:
-            raise click.UsageError("--password-stdin: standard input was empty")
-    elif username and not os.environ.get("CHARTGEN_PASSWORD"):
-        if not sys.stdin.isatty():
-            raise click.UsageError("--username needs a password: use --password-stdin or CHARTGEN_PASSWORD "
-                                   "(no prompt without a terminal)")
-        password = click.prompt(f"Password for {username}", hide_input=True, err=True)
-    if insecure_skip_tls_verify:
-        _warn(["--insecure-skip-tls-verify: the server's certificate is not checked"])
-    host = repo_host(repo)
-    credentials = resolve(host, username=username, password=password) if host else None
-    options = PushOptions(force=force, skip_existing=skip_existing, plain_http=plain_http, ca_file=ca_file,
-                          insecure_skip_tls_verify=insecure_skip_tls_verify, init=init, credentials=credentials)
+    options = _push_options(repo, username=username, password_stdin=password_stdin, ca_file=ca_file,
+                            insecure_skip_tls_verify=insecure_skip_tls_verify, plain_http=plain_http,
+                            force=force, skip_existing=skip_existing, init=init)
 
     def progress(i: int, total: int, archive: object) -> None:
         if total > 1 and sys.stderr.isatty() and not _settings.quiet and _settings.output == "text":
@@ -389,6 +373,106 @@ def lint_cmd(chart_dirs: tuple[str, ...], strict: bool, values: tuple[str, ...],
         return lines
 
     _emit(result.to_dict(), text)
+    if not result.passed:
+        sys.exit(1)
+
+
+def _push_options(repo: str, *, username: str | None, password_stdin: bool, ca_file: str | None,
+                  insecure_skip_tls_verify: bool, plain_http: bool, force: bool = False, skip_existing: bool = False,
+                  init: bool = False) -> Any:
+    """Credentials and TLS settings for publishing (shared by publish and release)."""
+    from chartgen.credentials import resolve
+    from chartgen.publish import repo_host
+    from chartgen.repos.base import PushOptions
+
+    password = None
+    if password_stdin:
+        if not username:
+            raise click.UsageError("--password-stdin needs --username")
+        password = click.get_text_stream("stdin").read().rstrip("\r\n")
+        if not password:
+            raise click.UsageError("--password-stdin: standard input was empty")
+    elif username and not os.environ.get("CHARTGEN_PASSWORD"):
+        if not sys.stdin.isatty():
+            raise click.UsageError("--username needs a password: use --password-stdin or CHARTGEN_PASSWORD "
+                                   "(no prompt without a terminal)")
+        password = click.prompt(f"Password for {username}", hide_input=True, err=True)
+    if insecure_skip_tls_verify:
+        _warn(["--insecure-skip-tls-verify: the server's certificate is not checked"])
+    host = repo_host(repo)
+    credentials = resolve(host, username=username, password=password) if host else None
+    return PushOptions(force=force, skip_existing=skip_existing, plain_http=plain_http, ca_file=ca_file,
+                       insecure_skip_tls_verify=insecure_skip_tls_verify, init=init, credentials=credentials)
+
+
+@cli.command("release")
+@click.option("--charts-dir", help="Directory whose subdirectories are the charts.  [default: charts]")
+@click.option("--since", metavar="REF", help="Release the charts changed since this git ref (bumping them); "
+              "without it every chart is a candidate and what is already published is skipped.")
+@click.option("--bump", type=click.Choice(["patch", "minor", "major", "prerelease", "release", "none"]),
+              help="How to bump a changed chart whose version did not go up since REF.  [default: patch]")
+@click.option("--repo", metavar="URL", help="Repository to publish to (oci://, http(s)://, file://).")
+@click.option("--repo-kind", type=click.Choice(["auto", "oci", "chartmuseum", "static", "local"]))
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Charts processed at once.  [default: the cores]")
+@click.option("--package-dir", help="Where archives are written.  [default: dist]")
+@click.option("--dry-run", is_flag=True, help="Show what would be bumped and published; write and send nothing.")
+@click.option("--git-commit", is_flag=True, help="Commit the version bumps (never pushed).")
+@click.option("--git-tag", is_flag=True, help="Tag NAME-VERSION for every published chart (never pushed).")
+@click.option("--strict", is_flag=True, default=None, help="Lint warnings block a chart too.")
+@click.option("--skip-rule", "skip_rules", multiple=True, metavar="ID", help="Lint rule to skip (repeatable).")
+@click.option("--kube-version", "kube_versions", multiple=True, metavar="V", help="Kubernetes version to lint for.")
+@click.option("--helm", "helm_path", metavar="PATH", envvar="CHARTGEN_HELM", help="The helm binary for lint.")
+@click.option("--username", help="Username for the repository (with --password-stdin or CHARTGEN_PASSWORD).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--ca-file", type=click.Path(dir_okay=False), help="CA bundle for the repository's TLS certificate.")
+@click.option("--insecure-skip-tls-verify", is_flag=True, help="Do not verify the repository's TLS certificate.")
+@click.option("--plain-http", is_flag=True, default=None, help="Plain HTTP for an OCI registry.")
+@click.option("--init", "init", is_flag=True, default=None, help="Static repository: create index.yaml if missing.")
+def release_cmd(charts_dir: str | None, since: str | None, bump: str | None, repo: str | None, repo_kind: str | None,
+                jobs: int | None, package_dir: str | None, dry_run: bool, git_commit: bool, git_tag: bool,
+                strict: bool | None, skip_rules: tuple[str, ...], kube_versions: tuple[str, ...],
+                helm_path: str | None, username: str | None, password_stdin: bool, ca_file: str | None,
+                insecure_skip_tls_verify: bool, plain_http: bool | None, init: bool | None) -> None:
+    """Release a chart monorepo: changed charts -> bump -> lint -> package -> publish.
+
+    Charts that depend on each other (file:// dependencies) go in dependency order, with the new
+    version of a dependency written into its dependents (which are bumped too). Charts are linted,
+    packaged and published in parallel. A chart that fails lint is not published, nor are the
+    charts that depend on it; the others are, and the exit code is 1. Safe to re-run after a
+    failure: what was published is skipped. Settings: flags, then CHARTGEN_* environment
+    variables, then [tool.chartgen] in pyproject.toml or chartgen.yaml.
+    """
+    from chartgen.config import load
+    from chartgen.release import release
+
+    flags = {"charts_dir": charts_dir, "since": since, "bump": bump, "repo": repo, "repo_kind": repo_kind,
+             "jobs": jobs, "package_dir": package_dir, "strict": strict, "skip_rules": list(skip_rules),
+             "kube_versions": list(kube_versions), "plain_http": plain_http, "init": init}
+    config = load(flags)
+    if not config.repo:
+        raise click.UsageError("no repository: pass --repo URL, set CHARTGEN_REPO, or set repo in [tool.chartgen]")
+    options = _push_options(config.repo, username=username, password_stdin=password_stdin, ca_file=ca_file,
+                            insecure_skip_tls_verify=insecure_skip_tls_verify, plain_http=config.plain_http,
+                            init=config.init)
+    show = sys.stderr.isatty() and not _settings.quiet and _settings.output == "text"
+    result = release(config, options=options, dry_run=dry_run, git_commit=git_commit, git_tag=git_tag,
+                     helm=helm_path, progress=(lambda m: click.echo(f"  {m}", err=True)) if show else None)
+
+    def table() -> list[str]:
+        rows = [("CHART", "VERSION", "LINT", "OUTCOME", "DIGEST")]
+        for i in result.items:
+            version = f"{i.old_version} -> {i.new_version}" if i.bumped else i.new_version
+            lint_text = i.lint if i.lint != "failed" else f"failed ({i.lint_errors}E/{i.lint_warnings}W)"
+            rows.append((i.name, version, lint_text, i.outcome, f"sha256:{i.digest[:12]}" if i.digest else "-"))
+        widths = [max(len(r[c]) for r in rows) for c in range(5)]
+        lines = ["  ".join(cell.ljust(widths[c]) for c, cell in enumerate(row)).rstrip() for row in rows]
+        problems = [f"{i.name}: {i.message}" for i in result.items if i.message and i.outcome != "skipped"]
+        verdict = "dry run, nothing written" if result.dry_run else ("released" if result.passed else "FAILED")
+        return (lines + [""] + problems + [f"{len(result.items)} chart(s) to {config.repo}: {verdict}"]
+                + ([f"committed {result.committed[:12]}"] if result.committed else [])
+                + ([f"tagged {', '.join(result.tags)}"] if result.tags else []))
+
+    _emit(result.to_dict(), table)
     if not result.passed:
         sys.exit(1)
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -129,8 +131,13 @@ class _Context:
 def lint(chart_dirs: Iterable[str | os.PathLike[str]], *, strict: bool = False,
          values: Iterable[str | os.PathLike[str]] = (), kube_versions: Iterable[str] = (),
          api_versions: Iterable[str] = (), since: str | None = None, skip_rules: Iterable[str] = (),
-         helm: str | None = None, jobs: int | None = None) -> LintResult:
-    """Lint each chart (in parallel, ``jobs`` at a time) and return every finding."""
+         helm: str | None = None, jobs: int | None = None,
+         vendored: dict[str, dict[str, bytes]] | None = None) -> LintResult:
+    """Lint each chart (in parallel, ``jobs`` at a time) and return every finding.
+
+    ``vendored`` (by chart dir) supplies dependency archives for charts/ that are not on disk (a
+    release builds its monorepo dependencies itself); such a chart is linted in a temporary copy.
+    """
     dirs = [Path(d) for d in chart_dirs]
     if not dirs:
         raise UsageError("give at least one chart directory")
@@ -152,8 +159,25 @@ def lint(chart_dirs: Iterable[str | os.PathLike[str]], *, strict: bool = False,
     except HelmNotFoundError as exc:
         found, problem = None, exc.message
     ctx = _Context(found, problem, strict, value_files, versions, list(api_versions), since, skip)
+
+    def one(chart_dir: Path) -> ChartLint:
+        extra = (vendored or {}).get(str(chart_dir))
+        if not extra:
+            return _lint_chart(chart_dir, ctx)
+        with tempfile.TemporaryDirectory(prefix="chartgen-lint-") as tmp:
+            copy = Path(tmp) / chart_dir.name
+            shutil.copytree(chart_dir, copy, symlinks=True)
+            for rel, data in extra.items():
+                (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+                (copy / rel).write_bytes(data)
+            result = _lint_chart(copy, ctx)
+        result.chart = str(chart_dir)
+        result.messages = [LintMessage(m.severity, str(chart_dir), m.profile, m.path, m.rule, m.message)
+                           for m in result.messages]
+        return result
+
     with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
-        charts = list(pool.map(lambda d: _lint_chart(d, ctx), dirs))
+        charts = list(pool.map(one, dirs))
     helm_version = ".".join(map(str, found.version)) if found else None
     return LintResult(charts, helm_version, versions, strict)
 

@@ -5,11 +5,12 @@ From it come ``values.yaml`` (every key commented), ``values.schema.json`` (draf
 helm 3.17's gojsonschema and helm 4's validator both enforce it) and the values table of
 the chart's README. They cannot drift apart: none of them is written by hand.
 
-Schema policy: unknown keys are refused at the top level and inside every object the
-chart defines (a typo such as ``replicaCont`` fails ``helm install``), while objects that
-are passed through to Kubernetes verbatim (resources, probes, affinity, security contexts,
-...) only get a type check here; their fields are checked against the Kubernetes schemas by
-``chartgen lint``. ``global`` is always allowed so the chart works as a subchart.
+Schema policy: unknown keys are refused inside every object the chart defines, and unknown
+top-level keys are accepted only as objects (they are the values of subcharts, which Helm
+passes under each dependency's name), so a typo such as ``replicaCont: 3`` or ``image.tagg``
+fails ``helm install``. Objects that are passed through to Kubernetes verbatim (resources,
+probes, affinity, security contexts, ...) only get a type check here; their fields are checked
+against the Kubernetes schemas by ``chartgen lint``. ``global`` is always allowed.
 """
 
 from __future__ import annotations
@@ -343,6 +344,9 @@ def render_values_schema(answers: Answers) -> str:
     body = _schema(values_spec(answers))
     body["properties"]["global"] = {"description": "Values shared with parent and sibling charts.",
                                     "type": "object"}
+    # Helm hands each subchart's values to this chart under the subchart's name, so unknown
+    # top-level keys must stay possible, but only as objects: a misspelt scalar is still refused.
+    body["additionalProperties"] = {"type": "object", "description": "Values of a subchart (dependency)."}
     schema = {"$schema": DRAFT_07, "title": f"Values of the {answers.name} chart", **body}
     return json.dumps(schema, indent=2) + "\n"
 

@@ -186,3 +186,41 @@ def bump(chart_dirs: list[str | Path], part: str | None, *, to: str | None = Non
             target = Path(result.path)
             atomic_write_bytes(target, new_text.encode("utf-8"), mode=target.stat().st_mode & 0o777)
     return [result for result, _ in planned]
+
+
+def set_dependency_version(chart_dir: str | Path, dependency: str, version: str) -> str | None:
+    """The Chart.yaml text with the ``version`` of dependency ``dependency`` set (None if unchanged).
+
+    Text-preserving like the version bump: only that value changes, checked by re-parsing.
+    """
+    path = Path(chart_dir) / CHART_FILE
+    text = path.read_text(encoding="utf-8")
+    before = yaml.safe_load(text)
+    deps = before.get("dependencies") if isinstance(before, dict) else None
+    if not isinstance(deps, list) or not any(isinstance(d, dict) and d.get("name") == dependency for d in deps):
+        raise ChartError(f"{path}: no dependency named {dependency!r}")
+    lines = text.splitlines(keepends=True)
+    out, in_block, indent, done = [], False, -1, False
+    for line in lines:
+        stripped = line.lstrip(" ")
+        current = len(line) - len(stripped)
+        item = re.match(r"-\s+name:\s*[\"']?([^\"'#\s]+)", stripped)
+        if item:
+            in_block, indent = item.group(1) == dependency, current
+        elif in_block and stripped.strip() and current <= indent:
+            in_block = False
+        if in_block and not done:
+            match = re.match(r"(\s*(?:-\s+)?version:\s*)([\"']?)([^\"'#\r\n]*?)(\2)(\s*(?:#.*)?\r?\n?)$", line)
+            if match:
+                line = f"{match.group(1)}{match.group(2)}{version}{match.group(2)}{match.group(5)}"
+                done = True
+        out.append(line)
+    new_text = "".join(out)
+    if new_text == text:
+        return None
+    after = yaml.safe_load(new_text)
+    expected_deps = [dict(d, version=version) if isinstance(d, dict) and d.get("name") == dependency else d
+                     for d in deps]
+    if after != dict(before, dependencies=expected_deps):
+        raise ChartError(f"{path}: could not set the version of dependency {dependency} safely; edit it by hand")
+    return new_text

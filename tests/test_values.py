@@ -81,6 +81,13 @@ def test_readme_table_lists_every_leaf(hello_chart: Path) -> None:
         assert f"`{json.dumps(node, separators=(',', ':'))}`" in readme
 
 
+def test_subchart_values_are_allowed_but_scalar_typos_are_not(hello_chart: Path) -> None:
+    schema = json.loads((hello_chart / "values.schema.json").read_text())
+    values = yaml.safe_load((hello_chart / "values.yaml").read_text())
+    jsonschema.Draft7Validator(schema).validate({**values, "redis": {"enabled": True}})
+    assert list(jsonschema.Draft7Validator(schema).iter_errors({**values, "replicaCont": 3}))
+
+
 def test_schema_covers_exactly_the_values(hello_chart: Path) -> None:
     schema = json.loads((hello_chart / "values.schema.json").read_text())
     base = yaml.safe_load((hello_chart / "values.yaml").read_text())
