@@ -53,6 +53,7 @@ bench: venv tools
 	$(BIN)/python benchmarks/new.py
 	$(BIN)/python benchmarks/lint.py
 	$(BIN)/python benchmarks/index_merge.py
+	$(BIN)/python benchmarks/release.py
 
 clean:
 	rm -rf $(VENV) .tools demo build dist *.egg-info .pytest_cache .ruff_cache

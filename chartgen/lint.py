@@ -9,6 +9,7 @@ even when helm is missing. Results are data (:class:`LintMessage`); the CLI pick
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -23,7 +24,7 @@ from typing import Any
 import yaml
 
 from chartgen import k8s_schema
-from chartgen.chart import CHART_FILE, VALUES_FILE, validate_chart_name
+from chartgen.chart import CHART_FILE, CHARTS_DIR, VALUES_FILE, validate_chart_name
 from chartgen.errors import ChartgenError, HelmNotFoundError, UsageError
 from chartgen.helm import Helm, find_helm
 
@@ -346,10 +347,13 @@ def _lint_profile(chart_dir: Path, profile: str, args: list[str], ctx: _Context,
                 continue  # reported by chartgen's own chart-icon rule
             out.add("helm-lint", path or CHART_FILE, message, profile=profile, severity=severity)
     rendered_once = False
+    shared = None  # one rendering serves every version when the templates cannot tell them apart
     for version in ctx.kube_versions:
-        docs = _render(chart_dir, profile, args, version, ctx, out)
+        docs = shared if shared is not None else _render(chart_dir, profile, args, version, ctx, out)
         if docs is None:
             return
+        if shared is None and _version_independent(chart_dir, ctx.kube_versions):
+            shared = docs
         for doc, source in docs:
             _validate_doc(doc, source, version, profile, out)
         for resource, message, severity in _deprecated_apis(docs, version):
@@ -358,6 +362,53 @@ def _lint_profile(chart_dir: Path, profile: str, args: list[str], ctx: _Context,
             rendered_once = True
             for rule, path, message in check_manifests([d for d, _ in docs]):
                 out.add(rule, path, message, profile=profile, severity=severity_of(rule, message))
+
+
+_COMPARATOR = re.compile(r"\s*(>=|<=|!=|>|<|=)?\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-[0-9A-Za-z.-]+)?\s*")
+
+
+def _admits(constraint: str, version: str) -> bool | None:
+    """Whether a simple kubeVersion constraint (comparators, ',' or space for AND, '||' for OR) admits
+    ``version``; None when it uses anything else (~, ^, x-ranges), so the caller stays conservative."""
+    target = tuple(int(x) for x in [*version.split("."), "0", "0"][:3])
+    for alternative in constraint.split("||"):
+        ok = True
+        parts = [p for p in re.split(r",|\s+(?=[<>=!])", alternative.strip()) if p.strip()]
+        if not parts:
+            return None
+        for part in parts:
+            match = _COMPARATOR.fullmatch(part)
+            if not match:
+                return None
+            op, major, minor, patch = match.groups()
+            bound = (int(major), int(minor or 0), int(patch or 0))
+            ok = ok and {">=": target >= bound, "<=": target <= bound, ">": target > bound, "<": target < bound,
+                         "!=": target != bound}.get(op or "=", target == bound)
+        if ok:
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=256)
+def _version_independent_cached(chart_dir: str, versions: tuple[str, ...], stamp: float) -> bool:
+    root = Path(chart_dir)
+    if (root / CHARTS_DIR).exists():
+        return False  # subcharts may read the Kubernetes version: render for each version
+    for path in (root / "templates").rglob("*"):
+        if path.is_file() and "KubeVersion" in path.read_text(encoding="utf-8", errors="replace"):
+            return False
+    try:
+        meta = yaml.safe_load((root / CHART_FILE).read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        return False
+    constraint = meta.get("kubeVersion") if isinstance(meta, dict) else None
+    return not constraint or all(_admits(str(constraint), v) is True for v in versions)
+
+
+def _version_independent(chart_dir: Path, versions: list[str]) -> bool:
+    """Whether `helm template` gives the same output for every Kubernetes version (nothing reads it)."""
+    stamp = max((p.stat().st_mtime for p in chart_dir.rglob("*") if p.is_file()), default=0.0)
+    return _version_independent_cached(str(chart_dir), tuple(versions), stamp)
 
 
 def _render(chart_dir: Path, profile: str, args: list[str], version: str, ctx: _Context, out: _Collector

@@ -149,7 +149,7 @@ def test_ci_files(service: Path) -> None:
     github = yaml.safe_load((service / ".github" / "workflows" / "ci.yml").read_text())
     assert set(github["jobs"]) == {"test", "chart", "image", "release"}
     steps = " ".join(str(s.get("run", "")) for job in github["jobs"].values() for s in job["steps"])
-    for needle in ("go vet ./...", "go test", "chartgen lint --strict", "chartgen publish"):
+    for needle in ("go vet ./...", "go test", "chartgen lint --strict", "chartgen release"):
         assert needle in steps
     gitlab = yaml.safe_load((service / ".gitlab-ci.yml").read_text())
     assert gitlab["stages"] == ["build", "test", "deploy"]
