@@ -105,20 +105,7 @@ def write_tree_atomically(target: Path, files: Mapping[str, str], *, force: bool
             path.write_text(content, encoding="utf-8")
         # mkdtemp makes 0700; a chart directory should have the usual permissions.
         _apply_umask_modes(staging)
-        replaced = False
-        if target.exists():
-            backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".chartgen-old", dir=parent))
-            os.rmdir(backup)
-            os.rename(target, backup)
-            try:
-                os.rename(staging, target)
-            except OSError:
-                os.rename(backup, target)
-                raise
-            shutil.rmtree(backup, ignore_errors=True)
-            replaced = True
-        else:
-            os.rename(staging, target)
+        replaced = _move_into_place(staging, target)
         staging = None
         done = True
         return replaced
@@ -134,6 +121,24 @@ def write_tree_atomically(target: Path, files: Mapping[str, str], *, force: bool
                     directory.rmdir()
                 except OSError:
                     break
+
+
+def _move_into_place(source: Path, target: Path) -> bool:
+    """Rename ``source`` to ``target``; an existing target is swapped out and removed only once the
+    new one is in place (put back if the rename fails). Returns whether a target was replaced."""
+    if not target.exists():
+        os.rename(source, target)
+        return False
+    backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".chartgen-old", dir=target.parent))
+    os.rmdir(backup)
+    os.rename(target, backup)
+    try:
+        os.rename(source, target)
+    except OSError:
+        os.rename(backup, target)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
+    return True
 
 
 def _make_parents(parent: Path) -> list[Path]:
@@ -281,20 +286,7 @@ def create_service(name: str, output_dir: str | os.PathLike[str] = ".", *, modul
             raise ChartgenError(f"cannot render the service template: {exc}") from None
         rendered = staging / name
         files = sorted(p.relative_to(rendered).as_posix() for p in rendered.rglob("*") if p.is_file())
-        replaced = False
-        if target.exists():
-            backup = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".chartgen-old", dir=parent))
-            os.rmdir(backup)
-            os.rename(target, backup)
-            try:
-                os.rename(rendered, target)
-            except OSError:
-                os.rename(backup, target)
-                raise
-            shutil.rmtree(backup, ignore_errors=True)
-            replaced = True
-        else:
-            os.rename(rendered, target)
+        replaced = _move_into_place(rendered, target)
         done = True
         return ServiceResult(name=name, path=str(target), chart=str(target / "charts" / name), framework=framework,
                              ci=parse_ci(ci), files=files, warnings=warnings, replaced=replaced)
