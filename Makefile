@@ -8,11 +8,12 @@ BIN := $(VENV)/bin
 # pytest-xdist workers; helm-heavy tests are subprocess-bound, so use the cores.
 JOBS ?= auto
 
-.PHONY: help venv tools system test test-unit lint charts demo bench clean
+.PHONY: help venv tools system e2e-tools test test-e2e test-unit lint charts demo bench clean
 
 help:
 	@echo "make demo   - scaffold a Go service + chart, test and lint it, package and publish it (into ./demo)"
-	@echo "make test   - install the test tools, run ruff and every test"
+	@echo "make test   - install the test tools, run ruff and every test but the end-to-end ones"
+	@echo "make test-e2e - build a local Kubernetes control plane, install the charts on it (helm 3 and 4)"
 	@echo "make charts - regenerate charts/ from tests/golden/*.answers.yaml"
 	@echo "make bench  - run the benchmarks (ratios against helm on this machine)"
 
@@ -37,7 +38,17 @@ lint: venv
 	$(BIN)/ruff check chartgen tests scripts benchmarks
 
 test: venv tools system lint
-	$(BIN)/pytest -n $(JOBS)
+	$(BIN)/pytest -n $(JOBS) -m "not e2e"
+
+# A local control plane: Debian's etcd-server, kube-apiserver and kube-controller-manager built once
+# from the Go module proxy into ~/.cache/chartgen/kube/ (several minutes the first time).
+e2e-tools: venv tools
+	bash scripts/install_system_packages.sh
+	$(BIN)/python scripts/install_kube.py
+
+test-e2e: e2e-tools
+	@echo "etcd: $$(etcd --version | head -1)"
+	$(BIN)/pytest -n $(JOBS) -m e2e tests/e2e -W ignore::urllib3.exceptions.InsecureRequestWarning
 
 test-unit: venv
 	$(BIN)/pytest -n $(JOBS) -m "not helm"

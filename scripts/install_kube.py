@@ -42,7 +42,9 @@ def main() -> int:
     args = parser.parse_args()
     target = cache_dir(args.version)
     if all((target / c).is_file() for c in COMMANDS):
-        print(f"kube {args.version}: cached in {target}")
+        reported = subprocess.run([str(target / "kube-apiserver"), "--version"], capture_output=True, text=True,
+                                  check=False).stdout.strip()
+        print(f"kube {args.version}: cached in {target} ({reported or 'kube-apiserver does not run'})")
         return 0
     minor = args.version.split(".", 1)[1]
     replaces = "\n".join(f"\tk8s.io/{m} => k8s.io/{m} v0.{minor}" for m in STAGING)
@@ -56,8 +58,14 @@ def main() -> int:
         start = time.monotonic()
         subprocess.run(["go", "mod", "tidy"], cwd=work, env=env, check=True)
         out = work / "bin"
+        major, minor_number = args.version.split(".")[:2]
+        # Kubernetes learns its own version from -ldflags; without them it reports v0.0.0 and charts'
+        # kubeVersion constraints fail.
+        stamp = " ".join(f"-X k8s.io/component-base/version.{k}={v}" for k, v in (
+            ("gitVersion", f"v{args.version}"), ("gitMajor", major), ("gitMinor", minor_number),
+            ("gitTreeState", "clean"), ("buildDate", "1980-01-01T00:00:00Z")))
         for command in COMMANDS:
-            subprocess.run(["go", "build", "-trimpath", "-ldflags", "-s -w", "-o", str(out / command),
+            subprocess.run(["go", "build", "-trimpath", "-ldflags", f"-s -w {stamp}", "-o", str(out / command),
                             f"k8s.io/kubernetes/cmd/{command}"], cwd=work, env=env, check=True)
         target.mkdir(parents=True, exist_ok=True)
         for command in COMMANDS:

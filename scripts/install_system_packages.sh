@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the integration tests need: the CNCF distribution registry (docker-registry),
-# Apache httpd with mod_dav (apache2) for the static repository,
+# Apache httpd with mod_dav (apache2) for the static repository, etcd (etcd-server) for the end-to-end
+# tests' control plane,
 # and htpasswd (apache2-utils). Idempotent: installs only what is missing. Needs root (CI is root).
 set -euo pipefail
-packages=(docker-registry apache2 apache2-utils openssl)
+packages=(docker-registry apache2 apache2-utils openssl etcd-server)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
