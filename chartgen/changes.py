@@ -79,7 +79,7 @@ class ChangedResult:
 
 
 def _read_version(text: str) -> tuple[str, str]:
-    doc = yaml.safe_load(text)
+    doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not isinstance(doc, dict):
         return "", ""
     return str(doc.get("name", "")), str(doc.get("version", ""))

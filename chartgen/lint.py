@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -29,6 +30,8 @@ from chartgen.errors import ChartgenError, HelmNotFoundError, UsageError
 from chartgen.helm import Helm, find_helm
 
 ERROR, WARNING, INFO = "ERROR", "WARNING", "INFO"
+# PyYAML's C loader when built in: rendered manifests are parsed for every profile and version.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RANK = {INFO: 0, WARNING: 1, ERROR: 2}
 
 #: Built-in rules: id -> (severity, what it checks). Stable ids; each can be skipped (--skip-rule).
@@ -161,24 +164,26 @@ def lint(chart_dirs: Iterable[str | os.PathLike[str]], *, strict: bool = False,
         found, problem = None, exc.message
     ctx = _Context(found, problem, strict, value_files, versions, list(api_versions), since, skip)
 
-    def one(chart_dir: Path) -> ChartLint:
-        extra = (vendored or {}).get(str(chart_dir))
-        if not extra:
-            return _lint_chart(chart_dir, ctx)
-        with tempfile.TemporaryDirectory(prefix="chartgen-lint-") as tmp:
-            copy = Path(tmp) / chart_dir.name
+    with tempfile.TemporaryDirectory(prefix="chartgen-lint-") as tmp:
+        # Charts with vendored dependencies are linted in a copy with the archives in charts/.
+        linted_dirs = []
+        for i, chart_dir in enumerate(dirs):
+            extra = (vendored or {}).get(str(chart_dir))
+            if not extra:
+                linted_dirs.append(chart_dir)
+                continue
+            copy = Path(tmp) / str(i) / chart_dir.name
             shutil.copytree(chart_dir, copy, symlinks=True)
             for rel, data in extra.items():
                 (copy / rel).parent.mkdir(parents=True, exist_ok=True)
                 (copy / rel).write_bytes(data)
-            result = _lint_chart(copy, ctx)
-        result.chart = str(chart_dir)
-        result.messages = [LintMessage(m.severity, str(chart_dir), m.profile, m.path, m.rule, m.message)
-                           for m in result.messages]
-        return result
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
-        charts = list(pool.map(one, dirs))
+            linted_dirs.append(copy)
+        charts = _lint_charts(linted_dirs, ctx, jobs or os.cpu_count() or 1)
+    for chart_dir, chart in zip(dirs, charts, strict=True):
+        if chart.chart != str(chart_dir):
+            chart.chart = str(chart_dir)
+            chart.messages = [LintMessage(m.severity, str(chart_dir), m.profile, m.path, m.rule, m.message)
+                              for m in chart.messages]
     helm_version = ".".join(map(str, found.version)) if found else None
     return LintResult(charts, helm_version, versions, strict)
 
@@ -186,54 +191,76 @@ def lint(chart_dirs: Iterable[str | os.PathLike[str]], *, strict: bool = False,
 # --- one chart ----------------------------------------------------------------------------
 
 class _Collector:
+    """The findings of one chart; profiles may report concurrently (from the lint thread pool)."""
+
     def __init__(self, chart: str, skip: frozenset[str]) -> None:
         self.chart = chart
         self.skip = skip
-        self.messages: list[LintMessage] = []
-        self._seen: dict[tuple[str, str, str, str], int] = {}
+        self.order: list[str] = []  # profile names in chart order, to list merged profiles stably
+        self._found: dict[tuple[str, str, str, str], set[str]] = {}
+        self._lock = threading.Lock()
 
     def add(self, rule: str, path: str, message: str, *, profile: str = "", severity: str | None = None) -> None:
         if rule in self.skip:
             return
-        severity = severity or RULES[rule][0]
-        key = (severity, rule, path, message)
-        if key in self._seen:  # the same finding in several profiles: one message listing them
-            index = self._seen[key]
-            old = self.messages[index]
-            if profile and profile not in old.profile.split(","):
-                self.messages[index] = LintMessage(old.severity, old.chart, f"{old.profile},{profile}", old.path,
-                                                   old.rule, old.message)
-            return
-        self._seen[key] = len(self.messages)
-        self.messages.append(LintMessage(severity, self.chart, profile, path, rule, message))
+        key = (severity or RULES[rule][0], rule, path, message)
+        with self._lock:  # the same finding in several profiles becomes one message listing them
+            self._found.setdefault(key, set()).add(profile)
+
+    @property
+    def messages(self) -> list[LintMessage]:
+        rank = {name: i for i, name in enumerate(self.order)}
+        out = []
+        for (severity, rule, path, message), profiles in self._found.items():
+            names = ",".join(sorted((p for p in profiles if p), key=lambda p: (rank.get(p, len(rank)), p)))
+            out.append(LintMessage(severity, self.chart, names, path, rule, message))
+        return sorted(out, key=lambda m: (-_RANK[m.severity], m.rule, m.path, m.message, m.profile))
 
 
-def _lint_chart(chart_dir: Path, ctx: _Context) -> ChartLint:
+@dataclass
+class _Prepared:
+    result: ChartLint
+    out: _Collector
+    profiles: list[tuple[str, list[str]]]
+
+
+def _prepare_chart(chart_dir: Path, ctx: _Context) -> _Prepared:
+    """The checks that need no helm, and the profiles to run helm for."""
     out = _Collector(str(chart_dir), ctx.skip)
     result = ChartLint(chart=str(chart_dir))
     chart_file = chart_dir / CHART_FILE
     if not chart_file.is_file():
         out.add("chart-yaml", CHART_FILE, f"no {CHART_FILE} in {chart_dir}; is it a chart directory?")
-        result.messages = out.messages
-        return result
+        return _Prepared(result, out, [])
     meta = _check_chart_yaml(chart_file, out)
     if meta:
         result.name, result.version = str(meta.get("name", "")), str(meta.get("version", ""))
     profiles = _profiles(chart_dir, ctx, out)
+    out.order = [name for name, _ in profiles]
     if ctx.since and meta:
         _check_increment(chart_dir, ctx.since, out)
     if ctx.helm is None:
         out.add("helm-missing", "", f"{ctx.helm_problem} (only the checks that need no helm ran)")
-    elif meta is not None:
-        for profile, args in profiles:
-            _lint_profile(chart_dir, profile, args, ctx, out)
-    result.messages = sorted(out.messages, key=lambda m: (-_RANK[m.severity], m.rule, m.path, m.message))
-    return result
+        profiles = []
+    elif meta is None:
+        profiles = []
+    return _Prepared(result, out, profiles)
+
+
+def _lint_charts(chart_dirs: list[Path], ctx: _Context, jobs: int) -> list[ChartLint]:
+    """Lint charts with one pool over every (chart, profile), so that the cores stay busy to the end."""
+    prepared = [_prepare_chart(d, ctx) for d in chart_dirs]
+    tasks = [(p, name, args) for p in prepared for name, args in p.profiles]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(lambda t: _lint_profile(Path(t[0].out.chart), t[1], t[2], ctx, t[0].out), tasks))
+    for p in prepared:
+        p.result.messages = p.out.messages
+    return [p.result for p in prepared]
 
 
 def _check_chart_yaml(chart_file: Path, out: _Collector) -> dict[str, Any] | None:
     try:
-        meta = yaml.safe_load(chart_file.read_text(encoding="utf-8"))
+        meta = yaml.load(chart_file.read_text(encoding="utf-8"), Loader=_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         out.add("chart-yaml", CHART_FILE, f"not valid YAML: {_one_line(exc)}")
         return None
@@ -264,7 +291,7 @@ def _check_chart_yaml(chart_file: Path, out: _Collector) -> dict[str, Any] | Non
 
 def _load_values(path: Path, label: str, out: _Collector) -> dict[str, Any] | None:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
         out.add("values-yaml", label, f"not valid YAML: {_one_line(exc)}")
         return None
@@ -398,7 +425,7 @@ def _version_independent_cached(chart_dir: str, versions: tuple[str, ...], stamp
         if path.is_file() and "KubeVersion" in path.read_text(encoding="utf-8", errors="replace"):
             return False
     try:
-        meta = yaml.safe_load((root / CHART_FILE).read_text(encoding="utf-8")) or {}
+        meta = yaml.load((root / CHART_FILE).read_text(encoding="utf-8"), Loader=_LOADER) or {}
     except yaml.YAMLError:
         return False
     constraint = meta.get("kubeVersion") if isinstance(meta, dict) else None
@@ -431,7 +458,7 @@ def _render(chart_dir: Path, profile: str, args: list[str], version: str, ctx: _
     docs = []
     for source, text in _split_sources(proc.stdout):
         try:
-            loaded = list(yaml.safe_load_all(text))
+            loaded = list(yaml.load_all(text, Loader=_LOADER))
         except yaml.YAMLError as exc:
             out.add("manifest-yaml", source, f"not valid YAML: {_one_line(exc)}", profile=profile)
             continue
