@@ -1,6 +1,6 @@
 # make demo : the main job on its embedded default (scaffold, lint, package; see scripts/demo.sh)
 # make test : install everything the tests need (virtualenv, pinned helm 3 + helm 4, Debian
-#             packages of the test servers), run all tests
+#             packages of the test servers, a local Kubernetes control plane), run all tests
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,11 +8,12 @@ BIN := $(VENV)/bin
 # pytest-xdist workers; helm-heavy tests are subprocess-bound, so use the cores.
 JOBS ?= auto
 
-.PHONY: help venv tools system e2e-tools test test-e2e test-unit lint charts demo bench clean
+.PHONY: help venv tools system e2e-tools test test-fast test-e2e test-unit lint charts demo bench clean
 
 help:
 	@echo "make demo   - scaffold a Go service + chart, test and lint it, package and publish it (into ./demo)"
-	@echo "make test   - install the test tools, run ruff and every test but the end-to-end ones"
+	@echo "make test   - install what the tests need, run ruff and every test (= test-fast + test-e2e)"
+	@echo "make test-fast - every test but the end-to-end installs"
 	@echo "make test-e2e - build a local Kubernetes control plane, install the charts on it (helm 3 and 4)"
 	@echo "make charts - regenerate charts/ from tests/golden/*.answers.yaml"
 	@echo "make bench  - run the benchmarks (ratios against helm on this machine)"
@@ -37,7 +38,10 @@ system:
 lint: venv
 	$(BIN)/ruff check chartgen tests scripts benchmarks
 
-test: venv tools system lint
+# Every test: the fast suite, then the end-to-end installs on a local Kubernetes control plane.
+test: test-fast test-e2e
+
+test-fast: venv tools system lint
 	$(BIN)/pytest -n $(JOBS) -m "not e2e"
 
 # A local control plane: Debian's etcd-server, kube-apiserver and kube-controller-manager built once

@@ -65,7 +65,7 @@ def cli(output: str, verbose: int, quiet: bool) -> None:
     _settings.output, _settings.verbose, _settings.quiet = output, verbose, quiet
 
 
-@cli.command("new")
+@cli.command("new", short_help="Scaffold a Go HTTP service with its Helm chart.")
 @click.argument("name")
 @click.option("--output-dir", "-d", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Directory the service directory NAME is created in.")
@@ -111,7 +111,7 @@ def chart() -> None:
     """Create Helm charts."""
 
 
-@chart.command("create")
+@chart.command("create", short_help="Create a production-grade Helm chart.")
 @click.argument("name")
 @click.option("--output-dir", "-d", default="charts", show_default=True, type=click.Path(file_okay=False),
               help="Directory the chart directory NAME is created in.")
@@ -146,7 +146,7 @@ def chart_create(name: str, output_dir: str, image_repository: str | None, port:
     ])
 
 
-@cli.command("package")
+@cli.command("package", short_help="Package charts into reproducible archives.")
 @click.argument("chart_dirs", nargs=-1, required=True, type=click.Path(file_okay=False), metavar="CHART_DIR...")
 @click.option("--destination", "-d", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Directory the NAME-VERSION.tgz archives are written to (created if missing).")
@@ -165,7 +165,7 @@ def package_cmd(chart_dirs: tuple[str, ...], destination: str) -> None:
           lambda: [r.path if _settings.verbose == 0 else f"{r.path}  sha256:{r.digest}" for r in results])
 
 
-@cli.command("index")
+@cli.command("index", short_help="Write a repository index.yaml for a directory.")
 @click.argument("directory", type=click.Path(file_okay=False), metavar="DIR")
 @click.option("--url", help="Base URL of the repository; entries get URL/ARCHIVE (default: relative URLs).")
 @click.option("--merge", type=click.Path(dir_okay=False), metavar="FILE",
@@ -194,7 +194,7 @@ def index_cmd(directory: str, url: str | None, merge: str | None, as_json: bool,
     ])
 
 
-@cli.command("bump")
+@cli.command("bump", short_help="Bump chart versions (SemVer, text-preserving).")
 @click.argument("args", nargs=-1, required=True, metavar="CHART_DIR... {major|minor|patch|prerelease|release}")
 @click.option("--to", "to", metavar="X.Y.Z", help="Set this exact version (must be greater unless --force).")
 @click.option("--pre-id", default="rc", show_default=True, help="Prerelease identifier for `prerelease`.")
@@ -233,7 +233,7 @@ def bump_cmd(args: tuple[str, ...], to: str | None, pre_id: str, app_version: st
         for r in results])
 
 
-@cli.command("changed")
+@cli.command("changed", short_help="List the charts changed since a git ref.")
 @click.option("--since", default="HEAD", show_default=True, metavar="REF",
               help="Git ref to compare the working tree with (CI: e.g. origin/main or the last release tag).")
 @click.option("--charts-dir", default="charts", show_default=True, type=click.Path(file_okay=False),
@@ -258,7 +258,7 @@ def changed_cmd(since: str, charts_dir: str, check_versions: bool) -> None:
         sys.exit(1)
 
 
-@cli.command("publish")
+@cli.command("publish", short_help="Publish archives to OCI, HTTP or file repos.")
 @click.argument("archives", nargs=-1, required=True, type=click.Path(dir_okay=False), metavar="ARCHIVE...")
 @click.option("--repo", "repo", required=True, metavar="URL",
               help="oci://HOST[:PORT]/PATH, http(s)://... (ChartMuseum or a static PUT repository) or file://DIR.")
@@ -312,7 +312,7 @@ def publish_cmd(archives: tuple[str, ...], repo: str, repo_kind: str, username: 
         sys.exit(1)
 
 
-@cli.command("lint")
+@cli.command("lint", short_help="Lint charts: helm lint, Kubernetes schemas, rules.")
 @click.argument("chart_dirs", nargs=-1, type=click.Path(file_okay=False), metavar="CHART_DIR...")
 @click.option("--strict", is_flag=True, help="Warnings fail the lint too (and helm lint runs with --strict).")
 @click.option("--values", "-f", "values", multiple=True, type=click.Path(dir_okay=False),
@@ -405,14 +405,15 @@ def _push_options(repo: str, *, username: str | None, password_stdin: bool, ca_f
                        insecure_skip_tls_verify=insecure_skip_tls_verify, init=init, credentials=credentials)
 
 
-@cli.command("release")
+@cli.command("release", short_help="Bump, lint, package and publish changed charts.")
 @click.option("--charts-dir", help="Directory whose subdirectories are the charts.  [default: charts]")
 @click.option("--since", metavar="REF", help="Release the charts changed since this git ref (bumping them); "
               "without it every chart is a candidate and what is already published is skipped.")
 @click.option("--bump", type=click.Choice(["patch", "minor", "major", "prerelease", "release", "none"]),
               help="How to bump a changed chart whose version did not go up since REF.  [default: patch]")
 @click.option("--repo", metavar="URL", help="Repository to publish to (oci://, http(s)://, file://).")
-@click.option("--repo-kind", type=click.Choice(["auto", "oci", "chartmuseum", "static", "local"]))
+@click.option("--repo-kind", type=click.Choice(["auto", "oci", "chartmuseum", "static", "local"]),
+              help="Force the kind of an http(s) repository.  [default: auto]")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Charts processed at once.  [default: the cores]")
 @click.option("--package-dir", help="Where archives are written.  [default: dist]")
 @click.option("--dry-run", is_flag=True, help="Show what would be bumped and published; write and send nothing.")
