@@ -116,11 +116,16 @@ def write_tree_atomically(target: Path, files: Mapping[str, str], *, force: bool
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         if not done:
-            for directory in reversed(created):
-                try:
-                    directory.rmdir()
-                except OSError:
-                    break
+            _remove_created(created)
+
+
+def _remove_created(created: list[Path]) -> None:
+    """Remove the directories a failed command created (innermost first), as far as they are empty."""
+    for directory in reversed(created):
+        try:
+            directory.rmdir()
+        except OSError:
+            break
 
 
 def _move_into_place(source: Path, target: Path) -> bool:
@@ -295,8 +300,4 @@ def create_service(name: str, output_dir: str | os.PathLike[str] = ".", *, modul
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if not done:
-            for directory in reversed(created):
-                try:
-                    directory.rmdir()
-                except OSError:
-                    break
+            _remove_created(created)

@@ -16,9 +16,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve_directory(root: Path) -> Iterator[str]:
-    """Serve ``root`` over HTTP on a free 127.0.0.1 port; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(root))
+def threaded_server(handler: type[http.server.BaseHTTPRequestHandler] | functools.partial) -> Iterator[str]:
+    """Run ``handler`` in a thread on a free 127.0.0.1 port; yields the base URL, stops on exit."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -28,3 +27,10 @@ def serve_directory(root: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def serve_directory(root: Path) -> Iterator[str]:
+    """Serve ``root`` over HTTP on a free 127.0.0.1 port; yields the base URL."""
+    with threaded_server(functools.partial(_QuietHandler, directory=str(root))) as url:
+        yield url

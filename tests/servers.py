@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.httpserver import threaded_server
+
 REGISTRY_BIN = "/usr/bin/docker-registry"
 
 
@@ -166,7 +168,6 @@ def run_token_issuer(workdir: Path, users: dict[str, str]) -> Iterator[TokenIssu
     import datetime
     import http.server
     import json
-    import threading
     import urllib.parse
 
     from cryptography import x509
@@ -235,15 +236,8 @@ def run_token_issuer(workdir: Path, users: dict[str, str]) -> Iterator[TokenIssu
             self.end_headers()
             self.wfile.write(body)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield TokenIssuer(f"http://127.0.0.1:{server.server_address[1]}/token", service, issuer, cert_file, seen)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with threaded_server(Handler) as url:
+        yield TokenIssuer(f"{url}/token", service, issuer, cert_file, seen)
 
 
 # --- static repositories: Apache mod_dav (conditional PUT) and a naive PUT server ------------
@@ -323,7 +317,6 @@ def run_naive_put_server(root: Path, read_delay: float = 1.0) -> Iterator[str]:
     serve index.yaml (as a busy server is): the kind of server on which index updates get lost."""
     import hashlib
     import http.server
-    import threading
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -354,12 +347,5 @@ def run_naive_put_server(root: Path, read_delay: float = 1.0) -> Iterator[str]:
             self.send_response(204)
             self.end_headers()
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with threaded_server(Handler) as url:
+        yield url
