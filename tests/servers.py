@@ -27,6 +27,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate a server process, killing it if it does not exit within 10 seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_http(url: str, *, ok: tuple[int, ...] = (200, 401), attempts: int = 100, proc: subprocess.Popen | None = None,
               verify: bool | str = True) -> None:
     """Poll ``url`` until it answers one of ``ok`` (bounded: ``attempts`` x 0.1 s)."""
@@ -87,12 +97,7 @@ def run_registry(workdir: Path, *, tls: Tls | None = None, auth: str = "", host:
         wait_http(f"{scheme}://127.0.0.1:{port}/v2/", proc=proc, verify=False)
         yield Registry(host, port, root, proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
 
@@ -301,12 +306,7 @@ DavLockDB {lock}/DavLock
         wait_http(f"http://127.0.0.1:{port}/", ok=(200, 401, 403, 404), proc=proc)
         yield f"http://127.0.0.1:{port}", htdocs
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
 
