@@ -28,8 +28,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import yaml
-
 from chartgen.chart import CHART_FILE, CHARTS_DIR, Metadata
 from chartgen.errors import ChartError, ChartgenError
 from chartgen.ignore import Rules
@@ -350,12 +348,9 @@ def read_chart_archive(path: str | os.PathLike[str], *, check_filename: bool = T
     if CHART_FILE not in chart_files_:
         raise ArchiveError(f"{label}: no {top_dir}/{CHART_FILE} in the archive; not a Helm chart")
     try:
-        raw = yaml.safe_load(chart_files_[CHART_FILE].removeprefix(_UTF8_BOM).decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ArchiveError(f"{label}: {top_dir}/{CHART_FILE} is not valid YAML: {' '.join(str(exc).split())}") \
-            from None
-    try:
-        metadata = Metadata.from_dict(raw, f"{label}: {top_dir}/{CHART_FILE}")
+        metadata = Metadata.parse(chart_files_[CHART_FILE].decode("utf-8"), f"{label}: {top_dir}/{CHART_FILE}")
+    except UnicodeDecodeError:
+        raise ArchiveError(f"{label}: {top_dir}/{CHART_FILE} is not UTF-8 text") from None
     except ChartgenError as exc:
         raise ArchiveError(exc.message) from None
     if check_filename:

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from chartgen.chart import CHART_FILE
+from chartgen.chart import CHART_FILE, YAML_LOADER
 from chartgen.errors import ChartgenError, UsageError
 from chartgen.version import parse_version
 
@@ -79,7 +79,7 @@ class ChangedResult:
 
 
 def _read_version(text: str) -> tuple[str, str]:
-    doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    doc = yaml.load(text, Loader=YAML_LOADER)
     if not isinstance(doc, dict):
         return "", ""
     return str(doc.get("name", "")), str(doc.get("version", ""))

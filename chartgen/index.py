@@ -37,6 +37,7 @@ import semver
 import yaml
 
 from chartgen.archive import ChartArchive, atomic_write_bytes
+from chartgen.chart import YAML_LOADER
 from chartgen.errors import ChartgenError
 
 API_VERSION = "v1"
@@ -407,7 +408,7 @@ def _load_yaml(text: str, source: str, backend: str) -> Any:
     return _load_yaml_pyyaml(text, source)
 
 
-class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _StrictLoader(YAML_LOADER):  # type: ignore[misc,valid-type]
     """PyYAML safe loader that refuses duplicate keys and bounds alias use; timestamps stay strings."""
 
 

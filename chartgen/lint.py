@@ -9,7 +9,6 @@ even when helm is missing. Results are data (:class:`LintMessage`); the CLI pick
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
@@ -25,13 +24,11 @@ from typing import Any
 import yaml
 
 from chartgen import k8s_schema
-from chartgen.chart import CHART_FILE, CHARTS_DIR, VALUES_FILE, validate_chart_name
+from chartgen.chart import CHART_FILE, CHARTS_DIR, VALUES_FILE, YAML_LOADER, validate_chart_name
 from chartgen.errors import ChartgenError, HelmNotFoundError, UsageError
 from chartgen.helm import Helm, find_helm
 
 ERROR, WARNING, INFO = "ERROR", "WARNING", "INFO"
-# PyYAML's C loader when built in: rendered manifests are parsed for every profile and version.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RANK = {INFO: 0, WARNING: 1, ERROR: 2}
 
 #: Built-in rules: id -> (severity, what it checks). Stable ids; each can be skipped (--skip-rule).
@@ -219,9 +216,12 @@ class _Collector:
 
 @dataclass
 class _Prepared:
+    chart_dir: Path
     result: ChartLint
     out: _Collector
     profiles: list[tuple[str, list[str]]]
+    #: one `helm template` serves every Kubernetes version (see _version_independent)
+    single_render: bool = False
 
 
 def _prepare_chart(chart_dir: Path, ctx: _Context) -> _Prepared:
@@ -231,7 +231,7 @@ def _prepare_chart(chart_dir: Path, ctx: _Context) -> _Prepared:
     chart_file = chart_dir / CHART_FILE
     if not chart_file.is_file():
         out.add("chart-yaml", CHART_FILE, f"no {CHART_FILE} in {chart_dir}; is it a chart directory?")
-        return _Prepared(result, out, [])
+        return _Prepared(chart_dir, result, out, [])
     meta = _check_chart_yaml(chart_file, out)
     if meta:
         result.name, result.version = str(meta.get("name", "")), str(meta.get("version", ""))
@@ -244,7 +244,8 @@ def _prepare_chart(chart_dir: Path, ctx: _Context) -> _Prepared:
         profiles = []
     elif meta is None:
         profiles = []
-    return _Prepared(result, out, profiles)
+    single = bool(profiles) and meta is not None and _version_independent(chart_dir, meta, ctx.kube_versions)
+    return _Prepared(chart_dir, result, out, profiles, single)
 
 
 def _lint_charts(chart_dirs: list[Path], ctx: _Context, jobs: int) -> list[ChartLint]:
@@ -252,7 +253,8 @@ def _lint_charts(chart_dirs: list[Path], ctx: _Context, jobs: int) -> list[Chart
     prepared = [_prepare_chart(d, ctx) for d in chart_dirs]
     tasks = [(p, name, args) for p in prepared for name, args in p.profiles]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(lambda t: _lint_profile(Path(t[0].out.chart), t[1], t[2], ctx, t[0].out), tasks))
+        list(pool.map(lambda t: _lint_profile(t[0].chart_dir, t[1], t[2], ctx, t[0].out, t[0].single_render),
+                      tasks))
     for p in prepared:
         p.result.messages = p.out.messages
     return [p.result for p in prepared]
@@ -260,7 +262,7 @@ def _lint_charts(chart_dirs: list[Path], ctx: _Context, jobs: int) -> list[Chart
 
 def _check_chart_yaml(chart_file: Path, out: _Collector) -> dict[str, Any] | None:
     try:
-        meta = yaml.load(chart_file.read_text(encoding="utf-8"), Loader=_LOADER)
+        meta = yaml.load(chart_file.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         out.add("chart-yaml", CHART_FILE, f"not valid YAML: {_one_line(exc)}")
         return None
@@ -291,7 +293,7 @@ def _check_chart_yaml(chart_file: Path, out: _Collector) -> dict[str, Any] | Non
 
 def _load_values(path: Path, label: str, out: _Collector) -> dict[str, Any] | None:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
         out.add("values-yaml", label, f"not valid YAML: {_one_line(exc)}")
         return None
@@ -363,7 +365,8 @@ def _check_increment(chart_dir: Path, since: str, out: _Collector) -> None:
 _HELM_LINE = re.compile(r"^\[(ERROR|WARNING|INFO)\] ([^:]*): (.*)$")
 
 
-def _lint_profile(chart_dir: Path, profile: str, args: list[str], ctx: _Context, out: _Collector) -> None:
+def _lint_profile(chart_dir: Path, profile: str, args: list[str], ctx: _Context, out: _Collector,
+                  single_render: bool) -> None:
     assert ctx.helm is not None
     proc = ctx.helm.run(["lint", str(chart_dir), *args, *(["--strict"] if ctx.strict else [])], check=False)
     for line in (proc.stdout + proc.stderr).splitlines():
@@ -379,7 +382,7 @@ def _lint_profile(chart_dir: Path, profile: str, args: list[str], ctx: _Context,
         docs = shared if shared is not None else _render(chart_dir, profile, args, version, ctx, out)
         if docs is None:
             return
-        if shared is None and _version_independent(chart_dir, ctx.kube_versions):
+        if single_render:
             shared = docs
         for doc, source in docs:
             _validate_doc(doc, source, version, profile, out)
@@ -416,26 +419,16 @@ def _admits(constraint: str, version: str) -> bool | None:
     return False
 
 
-@functools.lru_cache(maxsize=256)
-def _version_independent_cached(chart_dir: str, versions: tuple[str, ...], stamp: float) -> bool:
-    root = Path(chart_dir)
-    if (root / CHARTS_DIR).exists():
+def _version_independent(chart_dir: Path, meta: dict[str, Any], versions: list[str]) -> bool:
+    """Whether `helm template` gives the same output for every Kubernetes version: no subcharts, no
+    template reads .Capabilities.KubeVersion, and Chart.yaml's kubeVersion admits every version."""
+    if (chart_dir / CHARTS_DIR).exists():
         return False  # subcharts may read the Kubernetes version: render for each version
-    for path in (root / "templates").rglob("*"):
+    for path in (chart_dir / "templates").rglob("*"):
         if path.is_file() and "KubeVersion" in path.read_text(encoding="utf-8", errors="replace"):
             return False
-    try:
-        meta = yaml.load((root / CHART_FILE).read_text(encoding="utf-8"), Loader=_LOADER) or {}
-    except yaml.YAMLError:
-        return False
-    constraint = meta.get("kubeVersion") if isinstance(meta, dict) else None
+    constraint = meta.get("kubeVersion")
     return not constraint or all(_admits(str(constraint), v) is True for v in versions)
-
-
-def _version_independent(chart_dir: Path, versions: list[str]) -> bool:
-    """Whether `helm template` gives the same output for every Kubernetes version (nothing reads it)."""
-    stamp = max((p.stat().st_mtime for p in chart_dir.rglob("*") if p.is_file()), default=0.0)
-    return _version_independent_cached(str(chart_dir), tuple(versions), stamp)
 
 
 def _render(chart_dir: Path, profile: str, args: list[str], version: str, ctx: _Context, out: _Collector
@@ -458,7 +451,7 @@ def _render(chart_dir: Path, profile: str, args: list[str], version: str, ctx: _
     docs = []
     for source, text in _split_sources(proc.stdout):
         try:
-            loaded = list(yaml.load_all(text, Loader=_LOADER))
+            loaded = list(yaml.load_all(text, Loader=YAML_LOADER))
         except yaml.YAMLError as exc:
             out.add("manifest-yaml", source, f"not valid YAML: {_one_line(exc)}", profile=profile)
             continue
