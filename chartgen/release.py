@@ -180,9 +180,10 @@ def release(config: ReleaseConfig, *, options: PushOptions | None = None, dry_ru
                 bumped_files.append(chart.path / CHART_FILE)
         say(f"{name}: {item.old_version} -> {item.new_version}" if item.bumped else f"{name}: {item.new_version}")
 
-    # 3. Lint them all, in parallel.
+    # 3. Lint them all, in parallel (monorepo dependencies as the archives they will be packaged with).
+    vendored = _vendored_deps(order, charts)
     linted = lint([charts[n].path for n in order], strict=config.strict, kube_versions=config.kube_versions,
-                  skip_rules=config.skip_rules, helm=helm, jobs=config.jobs, vendored=_vendored_deps(order, charts))
+                  skip_rules=config.skip_rules, helm=helm, jobs=config.jobs, vendored=vendored)
     for name, found in zip(order, linted.charts, strict=True):
         item = items[name]
         item.lint_errors, item.lint_warnings = found.count(ERROR), found.count(WARNING)
@@ -203,10 +204,7 @@ def release(config: ReleaseConfig, *, options: PushOptions | None = None, dry_ru
 
     # 4. Package (local dependencies vendored as archives) and publish, charts in parallel.
     ready = [n for n in order if items[n].lint == "passed"]
-    vendored = _vendored_deps(ready, charts)
-    archives = package_charts([charts[n].path for n in ready], config.package_dir,
-                              extra_files={str(charts[n].path): vendored.get(str(charts[n].path), {})
-                                           for n in ready})
+    archives = package_charts([charts[n].path for n in ready], config.package_dir, extra_files=vendored)
     for name, archive in zip(ready, archives, strict=True):
         items[name].archive, items[name].digest = archive.path, archive.digest
 
