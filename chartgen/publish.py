@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from chartgen.archive import ChartArchive, read_chart_archive
@@ -60,12 +61,13 @@ def make_pusher(url: str, kind: str, options: PushOptions, http: HttpClient) -> 
 
 
 def publish(archives: list[str | Path], repo: str, *, kind: str = "auto", options: PushOptions | None = None,
-            progress: Callable[[int, int, ChartArchive], None] | None = None, timeout: float | None = None
-            ) -> list[PublishResult]:
+            progress: Callable[[int, int, ChartArchive], None] | None = None, timeout: float | None = None,
+            jobs: int = 1) -> list[PublishResult]:
     """Publish each archive to ``repo``; every archive is read (safely) before anything is sent.
 
-    Returns one result per archive: pushed, skipped (already there with the same digest, or
-    --skip-existing), refused (there with another digest, without --force) or failed.
+    Returns one result per archive, in order: pushed, skipped (already there with the same digest,
+    or --skip-existing), refused (there with another digest, without --force) or failed. With
+    ``jobs`` > 1 archives are pushed in parallel through the one pusher and HTTP session.
     """
     if kind not in KINDS:
         raise UsageError(f"--repo-kind {kind!r}: use one of {', '.join(KINDS)}")
@@ -93,16 +95,18 @@ def publish(archives: list[str | Path], repo: str, *, kind: str = "auto", option
     http = HttpClient(settings)
     try:
         pusher = make_pusher(repo, detect_kind(repo, kind, http, options), options, http)
-        results = []
-        for i, archive in enumerate(read, 1):
+
+        def push(numbered: tuple[int, ChartArchive]) -> PublishResult:
+            i, archive = numbered
             if progress:
                 progress(i, len(read), archive)
             try:
-                results.append(pusher.push(archive))
+                return pusher.push(archive)
             except ChartgenError as exc:
-                results.append(PublishResult(archive.name, archive.version, FAILED, repo_reference(repo), "",
-                                             exc.message))
-        return results
+                return PublishResult(archive.name, archive.version, FAILED, repo_reference(repo), "", exc.message)
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(pool.map(push, enumerate(read, 1)))
     finally:
         http.close()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -208,13 +207,12 @@ def release(config: ReleaseConfig, *, options: PushOptions | None = None, dry_ru
     for name, archive in zip(ready, archives, strict=True):
         items[name].archive, items[name].digest = archive.path, archive.digest
 
-    def send(name: str) -> None:
-        [outcome] = publish([items[name].archive], config.repo, kind=config.repo_kind, options=options)
-        items[name].outcome, items[name].message = outcome.outcome, outcome.message
-        say(f"{name} {items[name].new_version}: {outcome.outcome}")
-
-    with ThreadPoolExecutor(max_workers=max(1, config.jobs or os.cpu_count() or 1)) as pool:
-        list(pool.map(send, ready))
+    if ready:
+        outcomes = publish([items[n].archive for n in ready], config.repo, kind=config.repo_kind, options=options,
+                           jobs=config.jobs or os.cpu_count() or 1)
+        for name, outcome in zip(ready, outcomes, strict=True):
+            items[name].outcome, items[name].message = outcome.outcome, outcome.message
+            say(f"{name} {items[name].new_version}: {outcome.outcome}")
 
     result = ReleaseResult([items[n] for n in order], config.repo, config.since, dry_run)
     # 5. Optionally record it in git (never pushed).
