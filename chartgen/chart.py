@@ -27,8 +27,6 @@ PROFILES = ("dev", "staging", "prod")
 
 #: Kubernetes object names are DNS-1123 labels: at most 63 characters.
 MAX_CHART_NAME = 63
-#: Helm refuses release names longer than 53 characters.
-MAX_RELEASE_NAME = 53
 #: Past this length, ``<release>-<chart>`` hits the 63-character truncation of the
 #: fullname helper for all but the shortest release names.
 LONG_CHART_NAME = 40
@@ -83,15 +81,6 @@ def validate_chart_name(name: str) -> list[str]:
             "consider a shorter name or set fullnameOverride"
         )
     return warnings
-
-
-def validate_release_name(name: str) -> None:
-    """Check a Helm release name (DNS-1123 label of at most 53 characters)."""
-    if not name or len(name) > MAX_RELEASE_NAME or not _DNS1123_LABEL.fullmatch(name):
-        raise InvalidNameError(
-            f"release name {name!r} is invalid: use at most {MAX_RELEASE_NAME} lowercase letters, digits "
-            "and '-', starting with a letter and ending with a letter or digit"
-        )
 
 
 def validate_version(version: str, what: str = "chart version") -> None:
