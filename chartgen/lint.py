@@ -9,13 +9,14 @@ even when helm is missing. Results are data (:class:`LintMessage`); the CLI pick
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from chartgen import k8s_schema
+from chartgen import k8s_schema, lint_batch
 from chartgen.chart import CHART_FILE, CHARTS_DIR, VALUES_FILE, YAML_LOADER, validate_chart_name
 from chartgen.errors import ChartgenError, HelmNotFoundError, UsageError
 from chartgen.helm import Helm, find_helm
@@ -127,17 +128,21 @@ class _Context:
     api_versions: list[str]
     since: str | None
     skip: frozenset[str]
+    tmp: Path  # for copies of charts, umbrellas and lint copies; removed when lint() returns
+    batch: bool = True
 
 
 def lint(chart_dirs: Iterable[str | os.PathLike[str]], *, strict: bool = False,
          values: Iterable[str | os.PathLike[str]] = (), kube_versions: Iterable[str] = (),
          api_versions: Iterable[str] = (), since: str | None = None, skip_rules: Iterable[str] = (),
          helm: str | None = None, jobs: int | None = None,
-         vendored: dict[str, dict[str, bytes]] | None = None) -> LintResult:
+         vendored: dict[str, dict[str, bytes]] | None = None, batch: bool = True) -> LintResult:
     """Lint each chart (in parallel, ``jobs`` at a time) and return every finding.
 
     ``vendored`` (by chart dir) supplies dependency archives for charts/ that are not on disk (a
     release builds its monorepo dependencies itself); such a chart is linted in a temporary copy.
+    ``batch`` lets one helm process serve several compatible charts and profiles (the findings are
+    the same; see :mod:`chartgen.lint_batch`); without it helm runs once per chart and profile.
     """
     dirs = [Path(d) for d in chart_dirs]
     if not dirs:
@@ -159,9 +164,9 @@ def lint(chart_dirs: Iterable[str | os.PathLike[str]], *, strict: bool = False,
         problem = None
     except HelmNotFoundError as exc:
         found, problem = None, exc.message
-    ctx = _Context(found, problem, strict, value_files, versions, list(api_versions), since, skip)
-
     with tempfile.TemporaryDirectory(prefix="chartgen-lint-") as tmp:
+        ctx = _Context(found, problem, strict, value_files, versions, list(api_versions), since, skip, Path(tmp),
+                       batch)
         # Charts with vendored dependencies are linted in a copy with the archives in charts/.
         linted_dirs = []
         for i, chart_dir in enumerate(dirs):
@@ -214,14 +219,25 @@ class _Collector:
         return sorted(out, key=lambda m: (-_RANK[m.severity], m.rule, m.path, m.message, m.profile))
 
 
+@dataclass(frozen=True)
+class _Profile:
+    name: str
+    args: list[str]  # helm's value arguments for it
+    path: Path | None  # the profile's file; None for the chart's own values.yaml
+    values: dict[str, Any]
+
+
 @dataclass
 class _Prepared:
     chart_dir: Path
     result: ChartLint
     out: _Collector
-    profiles: list[tuple[str, list[str]]]
+    profiles: list[_Profile]
     #: one `helm template` serves every Kubernetes version (see _version_independent)
     single_render: bool = False
+    #: why the chart cannot share an umbrella render (None: it can; see lint_batch.batch_blocker)
+    blocker: str | None = "not analysed"
+    defines: frozenset[str] = frozenset()
 
 
 def _prepare_chart(chart_dir: Path, ctx: _Context) -> _Prepared:
@@ -236,7 +252,7 @@ def _prepare_chart(chart_dir: Path, ctx: _Context) -> _Prepared:
     if meta:
         result.name, result.version = str(meta.get("name", "")), str(meta.get("version", ""))
     profiles = _profiles(chart_dir, ctx, out)
-    out.order = [name for name, _ in profiles]
+    out.order = [profile.name for profile in profiles]
     if ctx.since and meta:
         _check_increment(chart_dir, ctx.since, out)
     if ctx.helm is None:
@@ -244,17 +260,58 @@ def _prepare_chart(chart_dir: Path, ctx: _Context) -> _Prepared:
         profiles = []
     elif meta is None:
         profiles = []
-    single = bool(profiles) and meta is not None and _version_independent(chart_dir, meta, ctx.kube_versions)
-    return _Prepared(chart_dir, result, out, profiles, single)
+    prepared = _Prepared(chart_dir, result, out, profiles)
+    if profiles and meta is not None:
+        templates = _template_texts(chart_dir)
+        prepared.single_render = _version_independent(chart_dir, meta, ctx.kube_versions, templates)
+        if prepared.single_render and ctx.batch:
+            prepared.blocker = lint_batch.batch_blocker(meta, templates, profiles[0].values)
+            prepared.defines = lint_batch.defines(templates)
+    return prepared
+
+
+def _materialize(prepared: _Prepared, ctx: _Context) -> Path | None:
+    """The chart's files for umbrellas, written once; None (and the chart is not batched) if they
+    cannot be read, which its own `helm lint` will then report."""
+    files = Path(tempfile.mkdtemp(prefix="files-", dir=ctx.tmp))
+    try:
+        lint_batch.materialize(prepared.chart_dir, files)
+    except (ChartgenError, OSError):
+        prepared.blocker = "its files cannot be read"
+        return None
+    return files
+
+
+def _template_texts(chart_dir: Path) -> dict[str, str]:
+    templates = chart_dir / "templates"
+    return {str(p.relative_to(chart_dir)): p.read_text(encoding="utf-8", errors="replace")
+            for p in sorted(templates.rglob("*")) if p.is_file()}
 
 
 def _lint_charts(chart_dirs: list[Path], ctx: _Context, jobs: int) -> list[ChartLint]:
-    """Lint charts with one pool over every (chart, profile), so that the cores stay busy to the end."""
+    """Lint charts with one pool over every group of batched pairs and every other (chart, profile),
+    so that the cores stay busy to the end."""
     prepared = [_prepare_chart(d, ctx) for d in chart_dirs]
-    tasks = [(p, name, args) for p in prepared for name, args in p.profiles]
+    pairs = [(p, profile) for p in prepared for profile in p.profiles]
+    files = {id(p): _materialize(p, ctx) for p in prepared if p.blocker is None}
+    members, alone = [], []
+    for key, (p, profile) in enumerate(pairs):
+        text = None
+        if p.blocker is None and profile.path is not None and profile.values:
+            text = lint_batch.embeddable(profile.path.read_text(encoding="utf-8"))
+            if text is None:
+                alone.append(key)
+                continue
+        source = files.get(id(p))
+        if p.blocker is None and source is not None:
+            members.append(lint_batch.Member(key, str(p.result.name), source, p.defines, text))
+        else:
+            alone.append(key)
+    groups = lint_batch.plan(members, jobs) if members else []
+    tasks: list[Callable[[], None]] = [functools.partial(_lint_group, group, pairs, ctx) for group in groups]
+    tasks += [functools.partial(_lint_pair, *pairs[key], ctx) for key in alone]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(lambda t: _lint_profile(t[0].chart_dir, t[1], t[2], ctx, t[0].out, t[0].single_render),
-                      tasks))
+        list(pool.map(lambda task: task(), tasks))
     for p in prepared:
         p.result.messages = p.out.messages
     return [p.result for p in prepared]
@@ -303,22 +360,22 @@ def _load_values(path: Path, label: str, out: _Collector) -> dict[str, Any] | No
     return data or {}
 
 
-def _profiles(chart_dir: Path, ctx: _Context, out: _Collector) -> list[tuple[str, list[str]]]:
-    """(profile name, helm value arguments) for values.yaml, each values-*.yaml and each --values file."""
-    profiles: list[tuple[str, list[str]]] = []
-    defaults = chart_dir / VALUES_FILE
-    if defaults.is_file():
-        data = _load_values(defaults, VALUES_FILE, out)
+def _profiles(chart_dir: Path, ctx: _Context, out: _Collector) -> list[_Profile]:
+    """values.yaml, each values-*.yaml and each --values file, with the values they hold."""
+    defaults_file = chart_dir / VALUES_FILE
+    defaults: dict[str, Any] = {}
+    if defaults_file.is_file():
+        data = _load_values(defaults_file, VALUES_FILE, out)
         if data is None:
             return []
         _check_plaintext_secrets(data, out)
-    profiles.append(("default", []))
-    for profile in sorted(chart_dir.glob("values-*.yaml")):
-        if _load_values(profile, profile.name, out) is not None:
-            profiles.append((profile.stem.removeprefix("values-"), ["-f", str(profile)]))
-    for extra in ctx.values:
-        if _load_values(extra, str(extra), out) is not None:
-            profiles.append((str(extra), ["-f", str(extra)]))
+        defaults = data
+    profiles = [_Profile("default", [], None, defaults)]
+    named = [(p.stem.removeprefix("values-"), p, p.name) for p in sorted(chart_dir.glob("values-*.yaml"))]
+    for name, path, label in [*named, *((str(e), e, str(e)) for e in ctx.values)]:
+        data = _load_values(path, label, out)
+        if data is not None:
+            profiles.append(_Profile(name, ["-f", str(path)], path, data))
     return profiles
 
 
@@ -365,33 +422,91 @@ def _check_increment(chart_dir: Path, since: str, out: _Collector) -> None:
 _HELM_LINE = re.compile(r"^\[(ERROR|WARNING|INFO)\] ([^:]*): (.*)$")
 
 
-def _lint_profile(chart_dir: Path, profile: str, args: list[str], ctx: _Context, out: _Collector,
-                  single_render: bool) -> None:
+def _lint_pair(prepared: _Prepared, profile: _Profile, ctx: _Context) -> None:
+    """One chart with one profile: `helm lint`, then `helm template` for each Kubernetes version."""
     assert ctx.helm is not None
-    proc = ctx.helm.run(["lint", str(chart_dir), *args, *(["--strict"] if ctx.strict else [])], check=False)
-    for line in (proc.stdout + proc.stderr).splitlines():
+    chart_dir, out = prepared.chart_dir, prepared.out
+    proc = ctx.helm.run(["lint", str(chart_dir), *profile.args, *(["--strict"] if ctx.strict else [])], check=False)
+    _helm_lint_findings((proc.stdout + proc.stderr).splitlines(), profile.name, out)
+    shared = None  # one rendering serves every version when the templates cannot tell them apart
+    for version in ctx.kube_versions:
+        docs = shared if shared is not None else _render(chart_dir, profile.name, profile.args, version, ctx, out)
+        if docs is None:
+            return
+        if prepared.single_render:
+            shared = docs
+        _check_docs(docs, version, profile.name, out, first=version == ctx.kube_versions[0])
+
+
+def _lint_group(group: list[lint_batch.Member], pairs: list[tuple[_Prepared, _Profile]], ctx: _Context) -> None:
+    """Render a group of pairs as one umbrella chart and `helm lint` them in one call; a group whose
+    render fails is halved until the failing pairs are found, which then run on their own."""
+    assert ctx.helm is not None
+    root = Path(tempfile.mkdtemp(prefix="umbrella-", dir=ctx.tmp))
+    lint_batch.write_umbrella(root, group)
+    proc = ctx.helm.run(_template_args(root, ctx.kube_versions[0], ctx), check=False)
+    if proc.returncode != 0:
+        if len(group) == 1:
+            _lint_pair(*pairs[group[0].key], ctx)
+        else:
+            _lint_group(group[:len(group) // 2], pairs, ctx)
+            _lint_group(group[len(group) // 2:], pairs, ctx)
+        return
+    rendered, coalesced = lint_batch.split_umbrella(_split_sources(proc.stdout))
+    to_lint: dict[str, tuple[_Prepared, _Profile]] = {}
+    for member in group:
+        prepared, profile = pairs[member.key]
+        lint_path = str(prepared.chart_dir)
+        if member.profile_text is not None:
+            defaults = prepared.profiles[0].values
+            helm_values = coalesced.get(member.name) if isinstance(coalesced, dict) else None
+            if isinstance(helm_values, dict) and "global" not in defaults and helm_values.get("global") == {}:
+                helm_values = {k: v for k, v in helm_values.items() if k != "global"}  # injected for subcharts
+            if not lint_batch.same_values(helm_values, lint_batch.coalesce(profile.values, defaults)):
+                _lint_pair(prepared, profile, ctx)  # helm read the profile otherwise than chartgen: no shortcut
+                continue
+            # After the render, the umbrella's copy of the chart becomes the profile's lint copy.
+            copy = lint_batch.member_dir(root, member)
+            lint_batch.set_values(copy, helm_values)
+            lint_path = str(copy)
+        to_lint[lint_path] = (prepared, profile)
+        docs = _parse_manifests(rendered.get(member.name, []), profile.name, prepared.out)
+        for version in ctx.kube_versions:
+            _check_docs(docs, version, profile.name, prepared.out, first=version == ctx.kube_versions[0])
+    if not to_lint:
+        return
+    proc = ctx.helm.run(["lint", *to_lint, *(["--strict"] if ctx.strict else [])], check=False)
+    sections = lint_batch.split_lint_output(proc.stdout)
+    for lint_path, (prepared, profile) in to_lint.items():
+        lines = sections.get(lint_path)
+        if lines is None:  # helm did not get to it: lint it on its own
+            alone = ctx.helm.run(["lint", str(prepared.chart_dir), *profile.args,
+                                  *(["--strict"] if ctx.strict else [])], check=False)
+            lines = (alone.stdout + alone.stderr).splitlines()
+        _helm_lint_findings((line.replace(lint_path, str(prepared.chart_dir)) for line in lines), profile.name,
+                            prepared.out)
+
+
+def _helm_lint_findings(lines: Iterable[str], profile: str, out: _Collector) -> None:
+    for line in lines:
         match = _HELM_LINE.match(line.strip())
         if match:
             severity, path, message = match.groups()
             if severity == INFO and "icon is recommended" in message:
                 continue  # reported by chartgen's own chart-icon rule
             out.add("helm-lint", path or CHART_FILE, message, profile=profile, severity=severity)
-    rendered_once = False
-    shared = None  # one rendering serves every version when the templates cannot tell them apart
-    for version in ctx.kube_versions:
-        docs = shared if shared is not None else _render(chart_dir, profile, args, version, ctx, out)
-        if docs is None:
-            return
-        if single_render:
-            shared = docs
-        for doc, source in docs:
-            _validate_doc(doc, source, version, profile, out)
-        for resource, message, severity in _deprecated_apis(docs, version):
-            out.add("deprecated-api", resource, message, profile=profile, severity=severity)
-        if not rendered_once:
-            rendered_once = True
-            for rule, path, message in check_manifests([d for d, _ in docs]):
-                out.add(rule, path, message, profile=profile, severity=severity_of(rule, message))
+
+
+def _check_docs(docs: list[tuple[dict[str, Any], str]], version: str, profile: str, out: _Collector, *,
+                first: bool) -> None:
+    """Schema, deprecation and (once per profile: ``first``) the built-in rules on one rendering."""
+    for doc, source in docs:
+        _validate_doc(doc, source, version, profile, out)
+    for resource, message, severity in _deprecated_apis(docs, version):
+        out.add("deprecated-api", resource, message, profile=profile, severity=severity)
+    if first:
+        for rule, path, message in check_manifests([d for d, _ in docs]):
+            out.add(rule, path, message, profile=profile, severity=severity_of(rule, message))
 
 
 _COMPARATOR = re.compile(r"\s*(>=|<=|!=|>|<|=)?\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-[0-9A-Za-z.-]+)?\s*")
@@ -419,14 +534,14 @@ def _admits(constraint: str, version: str) -> bool | None:
     return False
 
 
-def _version_independent(chart_dir: Path, meta: dict[str, Any], versions: list[str]) -> bool:
+def _version_independent(chart_dir: Path, meta: dict[str, Any], versions: list[str], templates: dict[str, str]
+                         ) -> bool:
     """Whether `helm template` gives the same output for every Kubernetes version: no subcharts, no
     template reads .Capabilities.KubeVersion, and Chart.yaml's kubeVersion admits every version."""
     if (chart_dir / CHARTS_DIR).exists():
         return False  # subcharts may read the Kubernetes version: render for each version
-    for path in (chart_dir / "templates").rglob("*"):
-        if path.is_file() and "KubeVersion" in path.read_text(encoding="utf-8", errors="replace"):
-            return False
+    if any("KubeVersion" in text for text in templates.values()):
+        return False
     constraint = meta.get("kubeVersion")
     return not constraint or all(_admits(str(constraint), v) is True for v in versions)
 
@@ -434,22 +549,45 @@ def _version_independent(chart_dir: Path, meta: dict[str, Any], versions: list[s
 def _render(chart_dir: Path, profile: str, args: list[str], version: str, ctx: _Context, out: _Collector
             ) -> list[tuple[dict[str, Any], str]] | None:
     assert ctx.helm is not None
-    cmd = ["template", "chartgen-lint", str(chart_dir), *args, "--kube-version", f"{version}.0"]
-    for api in ctx.api_versions:
-        cmd += ["--api-versions", api]
+    cmd = [*_template_args(chart_dir, version, ctx), *args]
     try:
         proc = ctx.helm.run(cmd, check=False)
     except subprocess.SubprocessError as exc:  # pragma: no cover - timeouts are HelmError already
         out.add("template-render", "", str(exc), profile=profile)
         return None
     if proc.returncode != 0:
-        detail = [line for line in proc.stderr.strip().splitlines() if line.strip()]
-        errors = [line for line in detail if line.startswith("Error:")]
-        message = (errors or detail or [f"helm template failed with exit code {proc.returncode}"])[0]
-        out.add("template-render", "", f"Kubernetes {version}: {message.removeprefix('Error: ')}", profile=profile)
+        out.add("template-render", "", f"Kubernetes {version}: {_helm_error(proc.stderr, proc.returncode)}",
+                profile=profile)
         return None
+    return _parse_manifests(_split_sources(proc.stdout), profile, out)
+
+
+def _helm_error(stderr: str, returncode: int) -> str:
+    """helm's error as one line: helm 4 spreads one error over several indented lines."""
+    lines = stderr.strip().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("Error:")), None)
+    if start is None:
+        return next((line.strip() for line in lines if line.strip()), f"helm failed with exit code {returncode}")
+    block = [lines[start].removeprefix("Error:")]
+    for line in lines[start + 1:]:
+        if not line.strip():
+            break
+        block.append(line)
+    return " ".join(" ".join(block).split())
+
+
+def _template_args(chart_dir: Path, version: str, ctx: _Context) -> list[str]:
+    cmd = ["template", "chartgen-lint", str(chart_dir), "--kube-version", f"{version}.0"]
+    for api in ctx.api_versions:
+        cmd += ["--api-versions", api]
+    return cmd
+
+
+def _parse_manifests(sources: Iterable[tuple[str, str]], profile: str, out: _Collector
+                     ) -> list[tuple[dict[str, Any], str]]:
+    """The rendered objects with their template paths; what is not a Kubernetes object is reported."""
     docs = []
-    for source, text in _split_sources(proc.stdout):
+    for source, text in sources:
         try:
             loaded = list(yaml.load_all(text, Loader=YAML_LOADER))
         except yaml.YAMLError as exc:
