@@ -82,6 +82,12 @@ def _validator(schema_ver: str, kind: str, api_version: str) -> jsonschema.proto
     return jsonschema.validators.Draft202012Validator(schema, registry=registry)
 
 
+#: results by (schema version, repr of the document): the profiles of a chart render many
+#: identical objects (ServiceAccount, Service, test Pod), and validating is most of lint's own time
+_RESULTS: dict[tuple[str, str], tuple[SchemaProblem, ...] | None] = {}
+_MAX_RESULTS = 4096
+
+
 def validate(doc: dict[str, Any], version: str) -> list[SchemaProblem] | None:
     """All schema problems of ``doc`` for Kubernetes ``version``; None when there is no schema for its kind."""
     schema_ver = schema_version(version)
@@ -90,13 +96,19 @@ def validate(doc: dict[str, Any], version: str) -> list[SchemaProblem] | None:
     kind, api_version = doc.get("kind"), doc.get("apiVersion")
     if not isinstance(kind, str) or not isinstance(api_version, str):
         return [SchemaProblem("", "missing kind or apiVersion")]
+    # repr tells apart what JSON would merge (1 and '1' as keys, 1 and 1.0 and True)
+    key = (schema_ver, repr(doc))
+    if key in _RESULTS:
+        cached = _RESULTS[key]
+        return None if cached is None else list(cached)
     validator = _validator(schema_ver, kind, api_version)
-    if validator is None:
-        return None
-    problems = []
-    for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
-        path = ".".join(str(p) for p in error.absolute_path)
-        problems.append(SchemaProblem(path, _short(error)))
+    problems = None
+    if validator is not None:
+        errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+        problems = [SchemaProblem(".".join(str(p) for p in e.absolute_path), _short(e)) for e in errors]
+    if len(_RESULTS) >= _MAX_RESULTS:
+        _RESULTS.clear()
+    _RESULTS[key] = None if problems is None else tuple(problems)
     return problems
 
 

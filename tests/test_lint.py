@@ -93,6 +93,18 @@ def test_all_errors_of_a_resource_are_reported() -> None:
                                           "spec.template.spec.containers.0.ports.0.containerPort"}
 
 
+def test_validation_results_are_reused_only_for_the_same_document() -> None:
+    def config_map(data: dict) -> dict:
+        return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": data}
+
+    first = validate(config_map({"a": 1}), "1.34")
+    assert first and first[0].path == "data.a"
+    first.clear()  # the caller's list, not the cached result
+    assert validate(config_map({"a": 1}), "1.34") == validate(config_map({"a": 1}), "1.34") != []
+    assert validate(config_map({"a": "1"}), "1.34") == []  # JSON would not tell 1 from "1"; the cache does
+    assert validate(config_map({"a": 1.5}), "1.34") != []
+
+
 def test_without_helm_the_other_checks_still_run(run_cli) -> None:
     result = run_cli("-o", "json", "lint", str(CORPUS / "values-plaintext-secret"), "--helm", "/nonexistent/helm")
     assert result.exit_code == 1
