@@ -85,6 +85,8 @@ def tricky(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
                               "value: x\n", values_prod="value: null\n", values_staging="---\na: 1\n---\nb: 2\n"))
     charts.append(write_chart(root, "rooted", {"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\n"
                                                "data:\n  root: {{ .Chart.IsRoot | quote }}\n"}))
+    # A directory not named like its chart (the umbrella and the lint copies use the chart's name).
+    charts.append(Path(create_chart("gen-d", root).path).rename(root / "gen-d-dir"))
     return charts
 
 
