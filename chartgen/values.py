@@ -214,8 +214,12 @@ def values_spec(answers: Answers) -> tuple[Value, ...]:
             )),
         )),
         Value("terminationGracePeriodSeconds", "Seconds Kubernetes waits after SIGTERM before killing the pod. "
-              "The service gets SHUTDOWN_TIMEOUT = this minus 5 seconds (at least 1) to drain requests.",
-              30, {"type": "integer", "minimum": 1, "maximum": 3600}),
+              "The service gets SHUTDOWN_TIMEOUT = this minus shutdownDelaySeconds minus 5 seconds (at least 1) "
+              "to drain requests.", 30, {"type": "integer", "minimum": 1, "maximum": 3600}),
+        Value("shutdownDelaySeconds", "Seconds the service keeps serving after SIGTERM, already unready, before it "
+              "drains (SHUTDOWN_DELAY): Kubernetes removes a terminating pod from Service endpoints and ingress "
+              "controllers only after it was signalled, so requests still arrive for a moment. Must be less than "
+              "terminationGracePeriodSeconds.", 5, {"type": "integer", "minimum": 0, "maximum": 300}),
         Value("config", "Non-secret settings: rendered into a ConfigMap and passed to the container as "
               "environment variables. A change rolls the pods (checksum annotation).", {"LOG_LEVEL": "info"},
               {"type": "object", "propertyNames": {"pattern": _DATA_KEY},

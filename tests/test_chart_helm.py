@@ -96,7 +96,7 @@ def test_default_deployment_is_production_minded(helm: str, hello_chart: Path) -
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["image"] == "registry.example.com/acme/hello-go:1.0.0"
     env = {e["name"]: e["value"] for e in container["env"]}
-    assert env == {"PORT": "8080", "SHUTDOWN_TIMEOUT": "25s"}
+    assert env == {"PORT": "8080", "SHUTDOWN_DELAY": "5s", "SHUTDOWN_TIMEOUT": "20s"}
     assert pod["terminationGracePeriodSeconds"] == 30
     assert deployment["spec"]["replicas"] == 1
     assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
@@ -165,6 +165,22 @@ def test_schema_rejects_bad_values(helm: str, hello_chart: Path, args: list[str]
     assert proc.returncode != 0
     assert "schema" in proc.stderr.lower() or "values don't meet" in proc.stderr.lower()
     assert re.search(field, proc.stderr), proc.stderr
+
+
+@pytest.mark.parametrize(("args", "delay", "timeout"), [
+    ([], "5s", "20s"), (["--set", "shutdownDelaySeconds=0"], "0s", "25s"),
+    (["--set", "terminationGracePeriodSeconds=8"], "5s", "1s"), (["--set", "shutdownDelaySeconds=12"], "12s", "13s")])
+def test_shutdown_delay_and_drain_fit_in_the_grace_period(helm: str, hello_chart: Path, args: list[str], delay: str,
+                                                          timeout: str) -> None:
+    [deployment] = by_kind(template(helm, hello_chart, *args), "Deployment")
+    env = {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert (env["SHUTDOWN_DELAY"], env["SHUTDOWN_TIMEOUT"]) == (delay, timeout)
+
+
+def test_shutdown_delay_longer_than_the_grace_period_is_refused(helm: str, hello_chart: Path) -> None:
+    proc = helm_run(helm, "template", "rel", str(hello_chart), "--set", "shutdownDelaySeconds=30", check=False)
+    assert proc.returncode != 0
+    assert "shutdownDelaySeconds (30) must be less than terminationGracePeriodSeconds (30)" in proc.stderr
 
 
 def test_oldest_supported_kubernetes_renders(helm: str, hello_chart: Path, tmp_path: Path) -> None:

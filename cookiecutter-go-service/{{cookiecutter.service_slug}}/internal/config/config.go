@@ -1,9 +1,9 @@
 // Package config reads the service's configuration from environment variables.
 //
 // The Helm chart in charts/{{ cookiecutter.service_slug }} sets them: PORT from containerPort,
-// SHUTDOWN_TIMEOUT from terminationGracePeriodSeconds (minus 5 s, so draining ends before
-// Kubernetes kills the pod), LOG_LEVEL and the other keys of `config` through a ConfigMap,
-// and secrets through a Secret.
+// SHUTDOWN_DELAY from shutdownDelaySeconds, SHUTDOWN_TIMEOUT from terminationGracePeriodSeconds
+// (minus the delay and 5 s, so draining ends before Kubernetes kills the pod), LOG_LEVEL and the
+// other keys of `config` through a ConfigMap, and secrets through a Secret.
 package config
 
 import (
