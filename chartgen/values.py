@@ -268,6 +268,14 @@ def values_spec(answers: Answers) -> tuple[Value, ...]:
             Value("labels", "Extra labels, e.g. the one your Prometheus selects ServiceMonitors by.", {},
                   _STRING_MAP),
         )),
+        Value("testConnection", "The `helm test` pod, which fetches /healthz through the Service.", children=(
+            Value("image", "An image with wget; mirror it for clusters without access to public registries "
+                  "(imagePullSecrets apply to it too).", children=(
+                Value("repository", "Image repository, without tag.", "busybox", _string(minLength=1)),
+                Value("tag", "Image tag (pinned).", "1.37.0",
+                      _string(pattern="^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")),
+            )),
+        )),
         Value("nodeSelector", "Node labels the pods must run on.", {}, _STRING_MAP),
         Value("tolerations", "Tolerations of the pods.", [], _LIST_OF_OBJECTS),
         Value("affinity", "Affinity rules of the pods.", {}, _OBJECT),

@@ -177,6 +177,16 @@ def test_shutdown_delay_and_drain_fit_in_the_grace_period(helm: str, hello_chart
     assert (env["SHUTDOWN_DELAY"], env["SHUTDOWN_TIMEOUT"]) == (delay, timeout)
 
 
+def test_test_pod_image_and_pull_secrets_are_values(helm: str, hello_chart: Path) -> None:
+    [pod] = by_kind(template(helm, hello_chart), "Pod")
+    assert pod["spec"]["containers"][0]["image"] == "busybox:1.37.0"
+    assert "imagePullSecrets" not in pod["spec"]
+    [pod] = by_kind(template(helm, hello_chart, "--set", "testConnection.image.repository=mirror.example.com/busybox",
+                             "--set", "imagePullSecrets[0].name=regcred"), "Pod")
+    assert pod["spec"]["containers"][0]["image"] == "mirror.example.com/busybox:1.37.0"
+    assert pod["spec"]["imagePullSecrets"] == [{"name": "regcred"}]
+
+
 def test_shutdown_delay_longer_than_the_grace_period_is_refused(helm: str, hello_chart: Path) -> None:
     proc = helm_run(helm, "template", "rel", str(hello_chart), "--set", "shutdownDelaySeconds=30", check=False)
     assert proc.returncode != 0
