@@ -101,6 +101,33 @@ def validate_app_version(app_version: str) -> None:
         )
 
 
+_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+_MAINTAINER = re.compile(r"\s*([^<>]*?)\s*(?:<([^<>]*)>)?\s*")
+
+
+def parse_maintainer(text: str) -> dict[str, str]:
+    """'Jane Doe <jane@example.com>' (or just a name) -> a Chart.yaml maintainer entry."""
+    match = _MAINTAINER.fullmatch(text)
+    if not match or not match.group(1) or "\n" in text:
+        raise InvalidValueError(f"maintainer {text!r}: write it as 'NAME' or 'NAME <EMAIL>', on one line")
+    entry = {"name": match.group(1)}
+    if match.group(2) is not None:
+        if not _EMAIL.fullmatch(match.group(2)):
+            raise InvalidValueError(f"maintainer {text!r}: {match.group(2)!r} is not an email address "
+                                    "(helm lint refuses it)")
+        entry["email"] = match.group(2)
+    return entry
+
+
+def validate_icon(url: str) -> None:
+    """An icon is an http(s) URL with a host (helm lint refuses anything else)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise InvalidValueError(f"icon {url!r} is not an http(s) URL, e.g. https://example.com/icon.svg")
+
+
 def validate_image_repository(repository: str) -> None:
     """Check an image repository reference without tag or digest (``registry:5000/team/app``)."""
     if len(repository) > 255 or not _IMAGE_REPOSITORY.fullmatch(repository):

@@ -65,6 +65,14 @@ def cli(output: str, verbose: int, quiet: bool) -> None:
     _settings.output, _settings.verbose, _settings.quiet = output, verbose, quiet
 
 
+def _chart_metadata_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--icon and --maintainer, for the Chart.yaml of `new` and `chart create`."""
+    command = click.option("--maintainer", "maintainers", multiple=True, metavar="'NAME <EMAIL>'",
+                           help="A maintainer for Chart.yaml ('NAME' or 'NAME <EMAIL>'); repeat for several.")(command)
+    return click.option("--icon", default="", metavar="URL",
+                        help="Icon URL for Chart.yaml (http or https; shown by chart repositories).")(command)
+
+
 @cli.command("new", short_help="Scaffold a Go HTTP service with its Helm chart.")
 @click.argument("name")
 @click.option("--output-dir", "-d", default=".", show_default=True, type=click.Path(file_okay=False),
@@ -80,10 +88,12 @@ def cli(output: str, verbose: int, quiet: bool) -> None:
               "registry.example.com/NAME]")
 @click.option("--app-version", default="0.1.0", show_default=True, help="First version of the service.")
 @click.option("--description", default="", help="One-line description of the service.")
+@_chart_metadata_options
 @click.option("--no-input", is_flag=True, help="Do not prompt (the default without a terminal, e.g. in CI).")
 @click.option("--force", is_flag=True, help="Replace NAME if it already exists (atomically).")
 def new_cmd(name: str, output_dir: str, module: str | None, port: int, framework: str, ci: str,
-            image_repository: str | None, app_version: str, description: str, no_input: bool, force: bool) -> None:
+            image_repository: str | None, app_version: str, description: str, icon: str,
+            maintainers: tuple[str, ...], no_input: bool, force: bool) -> None:
     """Scaffold the Go HTTP service NAME, with its Helm chart in NAME/charts/NAME.
 
     The service (health, readiness, metrics, graceful shutdown, tests, Dockerfile, Makefile, CI
@@ -97,7 +107,7 @@ def new_cmd(name: str, output_dir: str, module: str | None, port: int, framework
     interactive = not no_input and sys.stdin.isatty() and _settings.output == "text"
     result = create_service(name, output_dir, module=module, port=port, framework=framework, ci=ci,
                             image_repository=image_repository, app_version=app_version, description=description,
-                            no_input=not interactive, force=force)
+                            icon=icon, maintainers=maintainers, no_input=not interactive, force=force)
     _warn(result.warnings)
     _emit(result.to_dict(), lambda: [
         f"{'Replaced' if result.replaced else 'Created'} service {result.name} in {result.path} "
@@ -122,9 +132,10 @@ def chart() -> None:
 @click.option("--app-version", default="0.1.0", show_default=True,
               help="appVersion of the chart; also the default image tag.")
 @click.option("--description", default="", help="One-line description for Chart.yaml.")
+@_chart_metadata_options
 @click.option("--force", is_flag=True, help="Replace NAME if it already exists (atomically).")
 def chart_create(name: str, output_dir: str, image_repository: str | None, port: int, app_version: str,
-                 description: str, force: bool) -> None:
+                 description: str, icon: str, maintainers: tuple[str, ...], force: bool) -> None:
     """Create the Helm chart NAME in OUTPUT_DIR/NAME.
 
     The chart passes `helm lint --strict` on helm 3 and helm 4, has a values schema, an env
@@ -136,7 +147,8 @@ def chart_create(name: str, output_dir: str, image_repository: str | None, port:
     from chartgen.scaffold import create_chart
 
     result = create_chart(name, output_dir, image_repository=image_repository, port=port,
-                          app_version=app_version, description=description, force=force)
+                          app_version=app_version, description=description, icon=icon, maintainers=maintainers,
+                          force=force)
     _warn(result.warnings)
     _emit(result.to_dict(), lambda: [
         f"{'Replaced' if result.replaced else 'Created'} chart {result.name} in {result.path} "

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def chart_files(answers: Answers) -> dict[str, str]:
         "app_version": answers.app_version,
         "port": answers.port,
         "image_repository": answers.image_repository,
+        "icon": answers.icon,
+        "maintainers": [dict(m) for m in answers.maintainers],
         "values_table": render_values_table(answers),
     }
     files = render_tree(context)
@@ -52,8 +55,12 @@ def chart_files(answers: Answers) -> dict[str, str]:
 
 
 def make_answers(name: str, *, image_repository: str | None = None, port: int = 8080, app_version: str = "0.1.0",
-                 version: str = "0.1.0", description: str = "") -> tuple[Answers, list[str]]:
-    """Validate the answers of ``chart create``; return them and any warnings."""
+                 version: str = "0.1.0", description: str = "", icon: str = "",
+                 maintainers: Sequence[str] = ()) -> tuple[Answers, list[str]]:
+    """Validate the answers of ``chart create``; return them and any warnings.
+
+    ``maintainers`` are 'NAME' or 'NAME <EMAIL>' strings.
+    """
     warnings = chartmod.validate_chart_name(name)
     repository = f"{DEFAULT_IMAGE_REGISTRY}/{name}" if image_repository is None else image_repository
     chartmod.validate_image_repository(repository)
@@ -62,22 +69,26 @@ def make_answers(name: str, *, image_repository: str | None = None, port: int = 
     chartmod.validate_version(version)
     if "\n" in description:
         raise InvalidValueError("description must be a single line")
+    if icon:
+        chartmod.validate_icon(icon)
     answers = Answers(name=name, image_repository=repository, port=port, app_version=app_version,
-                      version=version, description=description)
+                      version=version, description=description, icon=icon,
+                      maintainers=tuple(chartmod.parse_maintainer(m) for m in maintainers))
     return answers, warnings
 
 
 def create_chart(name: str, output_dir: str | os.PathLike[str] = "charts", *, image_repository: str | None = None,
                  port: int = 8080, app_version: str = "0.1.0", version: str = "0.1.0", description: str = "",
-                 force: bool = False) -> CreateResult:
+                 icon: str = "", maintainers: Sequence[str] = (), force: bool = False) -> CreateResult:
     """Create the chart ``name`` in ``output_dir/name``.
 
     Everything is validated before any path is built; the chart is rendered into a temporary
     directory next to the target and renamed into place, so a failure leaves nothing behind.
-    An existing target is only replaced with ``force``.
+    An existing target is only replaced with ``force``. ``maintainers``: 'NAME' or 'NAME <EMAIL>'.
     """
     answers, warnings = make_answers(name, image_repository=image_repository, port=port,
-                                     app_version=app_version, version=version, description=description)
+                                     app_version=app_version, version=version, description=description,
+                                     icon=icon, maintainers=maintainers)
     files = chart_files(answers)
     target = Path(output_dir) / answers.name
     replaced = write_tree_atomically(target, files, force=force)
@@ -254,7 +265,8 @@ class ServiceResult:
 def create_service(name: str, output_dir: str | os.PathLike[str] = ".", *, module: str | None = None,
                    port: int = 8080, framework: str = "stdlib", ci: str = "github",
                    image_repository: str | None = None, app_version: str = "0.1.0", description: str = "",
-                   no_input: bool = True, force: bool = False) -> ServiceResult:
+                   icon: str = "", maintainers: Sequence[str] = (), no_input: bool = True,
+                   force: bool = False) -> ServiceResult:
     """Create the Go service ``name`` (with its chart in charts/NAME) in ``output_dir/name``.
 
     The service comes from the cookiecutter template, the chart from chartgen's chart generator
@@ -266,6 +278,10 @@ def create_service(name: str, output_dir: str | os.PathLike[str] = ".", *, modul
                                         ci=ci, image_repository=repository, app_version=app_version)
     if "\n" in description:
         raise InvalidValueError("description must be a single line")
+    if icon:
+        chartmod.validate_icon(icon)
+    for maintainer in maintainers:
+        chartmod.parse_maintainer(maintainer)  # refused before anything is written
     target = Path(output_dir) / name
     if (target.exists() or target.is_symlink()) and not force:
         raise TargetExistsError(f"{target} already exists: choose another name or --output-dir, or pass --force "
@@ -281,7 +297,8 @@ def create_service(name: str, output_dir: str | os.PathLike[str] = ".", *, modul
 
         context = {"service_name": name, "service_slug": name, "module_path": module, "port": str(port),
                    "framework": framework, "ci": ",".join(parse_ci(ci)), "image_repository": repository,
-                   "app_version": app_version, "description": description or f"The {name} HTTP service"}
+                   "app_version": app_version, "description": description or f"The {name} HTTP service",
+                   "__icon": icon, "__maintainers": json.dumps(list(maintainers))}
         try:
             cookiecutter(str(template_dir()), no_input=no_input, extra_context=context, output_dir=str(staging),
                          accept_hooks=True)

@@ -35,6 +35,8 @@ class Answers:
     app_version: str = "0.1.0"
     version: str = "0.1.0"
     description: str = ""
+    icon: str = ""
+    maintainers: tuple[Mapping[str, str], ...] = ()
 
     @property
     def summary(self) -> str:

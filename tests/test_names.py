@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from chartgen import chart, create_chart
 from chartgen.errors import InvalidNameError, InvalidValueError, InvalidVersionError, TargetExistsError
@@ -120,6 +121,11 @@ def test_unwritable_directory(tmp_path: Path) -> None:
     ("version", "1.2", InvalidVersionError),
     ("port", 0, InvalidValueError),
     ("port", 70000, InvalidValueError),
+    ("icon", "javascript:alert(1)", InvalidValueError),
+    ("icon", "https://", InvalidValueError),
+    ("maintainers", ["<jane@example.com>"], InvalidValueError),
+    ("maintainers", ["Jane <jane>"], InvalidValueError),
+    ("maintainers", ["Jane\nDoe"], InvalidValueError),
 ])
 def test_bad_options_are_refused(option: str, value: object, error: type, tmp_path: Path) -> None:
     with pytest.raises(error):
@@ -140,3 +146,15 @@ def test_json_error_document(tmp_path: Path, run_cli) -> None:
     doc = json.loads(result.stdout)
     assert doc["error"]["type"] == "InvalidNameError"
     assert "DNS-1123" in doc["error"]["message"]
+
+
+def test_icon_and_maintainers_go_into_chart_yaml(tmp_path: Path, run_cli) -> None:
+    result = run_cli("chart", "create", "svc", "-d", str(tmp_path), "--icon", "https://example.com/svc.png",
+                     "--maintainer", "Jane Doe <jane@example.com>", "--maintainer", "Platform team")
+    assert result.exit_code == 0, result.stderr
+    meta = yaml.safe_load((tmp_path / "svc" / "Chart.yaml").read_text())
+    assert meta["icon"] == "https://example.com/svc.png"
+    assert meta["maintainers"] == [{"name": "Jane Doe", "email": "jane@example.com"}, {"name": "Platform team"}]
+    bad = run_cli("chart", "create", "other", "-d", str(tmp_path), "--maintainer", "Jane <jane@localhost>")
+    assert bad.exit_code == 2 and "not an email address" in bad.stderr
+    assert not (tmp_path / "other").exists()

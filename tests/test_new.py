@@ -24,6 +24,7 @@ from chartgen.scaffold import create_chart, create_service
 from tests.conftest import ROOT, tree
 from tests.servers import free_port
 
+ICON, MAINTAINERS = "https://example.com/icon.svg", ["Jane Doe <jane@example.com>", "Platform team"]
 GO_ENV = {**os.environ, "GOFLAGS": "-mod=readonly", "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"}
 
 
@@ -46,7 +47,8 @@ def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     framework = request.param
     out = tmp_path_factory.mktemp(framework)
     result = create_service(f"svc-{framework}", out, framework=framework, port=8181, ci="github,gitlab,jenkins",
-                            module=f"example.com/acme/svc-{framework}", app_version="1.2.3")
+                            module=f"example.com/acme/svc-{framework}", app_version="1.2.3", icon=ICON,
+                            maintainers=MAINTAINERS)
     project = Path(result.path)
     if framework == "gin":
         reason = module_proxy_reachable(project)
@@ -131,7 +133,11 @@ def test_chart_agrees_with_the_service(service: Path, tmp_path: Path) -> None:
     assert "EXPOSE 8181" in (service / "Dockerfile").read_text()
     # One source of truth: the chart is exactly what `chart create` makes from the same answers.
     reference = Path(create_chart(name, tmp_path, image_repository=f"registry.example.com/{name}", port=8181,
-                                  app_version="1.2.3", description=f"The {name} HTTP service").path)
+                                  app_version="1.2.3", description=f"The {name} HTTP service", icon=ICON,
+                                  maintainers=MAINTAINERS).path)
+    meta = yaml.safe_load((chart / "Chart.yaml").read_text())
+    assert meta["icon"] == ICON
+    assert meta["maintainers"] == [{"name": "Jane Doe", "email": "jane@example.com"}, {"name": "Platform team"}]
     assert tree(chart) == tree(reference)
     for rel in tree(chart):
         if (chart / rel).is_file():
@@ -143,6 +149,7 @@ def test_generated_chart_lints_clean(service: Path, helm: str, run_cli) -> None:
     result = run_cli("-o", "json", "lint", str(service / "charts" / service.name), "--strict", "--helm", helm)
     assert result.exit_code == 0, result.stdout
     assert json.loads(result.stdout)["summary"]["warnings"] == 0
+    assert json.loads(result.stdout)["summary"]["infos"] == 0  # icon and maintainers given
 
 
 def test_ci_files(service: Path) -> None:
@@ -203,6 +210,8 @@ def test_plain_cookiecutter_gives_the_same_tree(tmp_path: Path) -> None:
     (["svc", "--ci", "travis"], "unknown CI system"),
     (["svc", "--image-repository", "UPPER/case"], "image repository"),
     (["svc", "--app-version", "has space"], "image tag"),
+    (["svc", "--icon", "icon.svg"], "not an http(s) URL"),
+    (["svc", "--maintainer", "Jane <jane@>"], "not an email address"),
 ])
 def test_bad_answers_write_nothing(tmp_path: Path, run_cli, args: list[str], message: str) -> None:
     result = run_cli("new", *args, "-d", str(tmp_path / "out"), "--no-input")

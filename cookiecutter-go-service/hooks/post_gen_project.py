@@ -1,6 +1,7 @@
 """Keep the chosen framework's and CI's files, then generate the Helm chart with chartgen's own
 chart generator (one source of truth: the template holds no copy of the chart templates)."""
 
+import json
 import os
 import shutil
 import sys
@@ -26,7 +27,8 @@ def main() -> int:
     try:
         create_chart(SLUG, root / "charts", image_repository={{ cookiecutter.image_repository | tojson }},
                      port=int({{ cookiecutter.port | tojson }}), app_version={{ cookiecutter.app_version | tojson }},
-                     description={{ cookiecutter.description | tojson }})
+                     description={{ cookiecutter.description | tojson }}, icon={{ cookiecutter.__icon | tojson }},
+                     maintainers=json.loads({{ cookiecutter.__maintainers | tojson }}))
     except ChartgenError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
