@@ -342,15 +342,17 @@ def publish_cmd(archives: tuple[str, ...], repo: str, repo_kind: str, username: 
 @click.option("--helm", "helm_path", metavar="PATH", envvar="CHARTGEN_HELM",
               help="The helm binary (3.x or 4.x).  [default: $CHARTGEN_HELM, then helm on PATH]")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Charts linted at once.  [default: the cores]")
+@click.option("--no-batch", is_flag=True, help="One helm process per chart and profile (slower; same findings).")
 def lint_cmd(chart_dirs: tuple[str, ...], strict: bool, values: tuple[str, ...], kube_versions: tuple[str, ...],
              api_versions: tuple[str, ...], since: str | None, charts_dir: str, skip_rules: tuple[str, ...],
-             helm_path: str | None, jobs: int | None) -> None:
+             helm_path: str | None, jobs: int | None, no_batch: bool) -> None:
     """Lint charts: helm lint, rendered-manifest validation, env profiles and built-in rules.
 
     For each chart and each profile (values.yaml, every values-*.yaml of the chart, each --values
     file): `helm lint`, `helm template` for each --kube-version, strict validation of every
     manifest against the Kubernetes schemas (all errors of each resource), and the rules listed in
     the README (their ids work with --skip-rule). Exit 1 on any ERROR, or any WARNING with --strict.
+    Compatible charts share helm processes (see the README); --no-batch runs helm for each pair.
     """
     from chartgen.lint import ERROR, INFO, WARNING, lint
 
@@ -366,7 +368,7 @@ def lint_cmd(chart_dirs: tuple[str, ...], strict: bool, values: tuple[str, ...],
                    "charts": []}, lambda: [f"No chart changed since {since}."])
             return
     result = lint(dirs, strict=strict, values=values, kube_versions=kube_versions, api_versions=api_versions,
-                  since=since, skip_rules=skip_rules, helm=helm_path, jobs=jobs)
+                  since=since, skip_rules=skip_rules, helm=helm_path, jobs=jobs, batch=not no_batch)
 
     def text() -> list[str]:
         lines = []

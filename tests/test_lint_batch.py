@@ -90,8 +90,8 @@ def tricky(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return charts
 
 
-def run_spied(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> tuple[dict[str, Any], list[tuple[list[str], Any]]]:
-    """lint(**kwargs) with every helm call recorded: (argv, the umbrella's member charts or None)."""
+def spy_helm(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], Any]]:
+    """From now on, every helm call recorded: (argv, the umbrella's member charts or None)."""
     calls: list[tuple[list[str], Any]] = []
     real = Helm.run
 
@@ -103,6 +103,12 @@ def run_spied(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> tuple[dict[str,
         return real(self, args, **kw)
 
     monkeypatch.setattr(Helm, "run", spy)
+    return calls
+
+
+def run_spied(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> tuple[dict[str, Any], list[tuple[list[str], Any]]]:
+    """lint(**kwargs) with every helm call recorded."""
+    calls = spy_helm(monkeypatch)
     return lint(**kwargs).to_dict(), calls
 
 
@@ -142,6 +148,17 @@ def test_generated_charts_need_two_helm_calls_per_profile_group(helm4: str, tric
     assert result["summary"]["errors"] == result["summary"]["warnings"] == 0
     assert sorted(argv[0] for argv, _m in calls) == ["lint"] * 4 + ["template"] * 4
     assert all(len(members) == 3 for _argv, members in calls if members)
+
+
+@pytest.mark.helm
+def test_cli_no_batch_gives_the_same_document(helm4: str, tricky: list[Path], run_cli,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    args = ["-o", "json", "lint", "--strict", "--helm", helm4, *map(str, tricky[:2])]
+    batched = run_cli(*args)
+    calls = spy_helm(monkeypatch)
+    unbatched = run_cli(*args, "--no-batch")
+    assert (batched.exit_code, batched.stdout) == (unbatched.exit_code, unbatched.stdout)
+    assert sorted(argv[0] for argv, _m in calls) == ["lint"] * 8 + ["template"] * 8  # 2 charts x 4 profiles
 
 
 # --- the pure parts ------------------------------------------------------------------------
