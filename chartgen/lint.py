@@ -426,8 +426,7 @@ def _lint_pair(prepared: _Prepared, profile: _Profile, ctx: _Context) -> None:
     """One chart with one profile: `helm lint`, then `helm template` for each Kubernetes version."""
     assert ctx.helm is not None
     chart_dir, out = prepared.chart_dir, prepared.out
-    proc = ctx.helm.run(["lint", str(chart_dir), *profile.args, *(["--strict"] if ctx.strict else [])], check=False)
-    _helm_lint_findings((proc.stdout + proc.stderr).splitlines(), profile.name, out)
+    _helm_lint_findings(_output_lines(_helm_lint(ctx, str(chart_dir), *profile.args)), profile.name, out)
     shared = None  # one rendering serves every version when the templates cannot tell them apart
     for version in ctx.kube_versions:
         docs = shared if shared is not None else _render(chart_dir, profile.name, profile.args, version, ctx, out)
@@ -475,16 +474,23 @@ def _lint_group(group: list[lint_batch.Member], pairs: list[tuple[_Prepared, _Pr
             _check_docs(docs, version, profile.name, prepared.out, first=version == ctx.kube_versions[0])
     if not to_lint:
         return
-    proc = ctx.helm.run(["lint", *to_lint, *(["--strict"] if ctx.strict else [])], check=False)
-    sections = lint_batch.split_lint_output(proc.stdout)
+    sections = lint_batch.split_lint_output(_helm_lint(ctx, *to_lint).stdout)
     for lint_path, (prepared, profile) in to_lint.items():
         lines = sections.get(lint_path)
         if lines is None:  # helm did not get to it: lint it on its own
-            alone = ctx.helm.run(["lint", str(prepared.chart_dir), *profile.args,
-                                  *(["--strict"] if ctx.strict else [])], check=False)
-            lines = (alone.stdout + alone.stderr).splitlines()
+            lines = _output_lines(_helm_lint(ctx, str(prepared.chart_dir), *profile.args))
         _helm_lint_findings((line.replace(lint_path, str(prepared.chart_dir)) for line in lines), profile.name,
                             prepared.out)
+
+
+def _helm_lint(ctx: _Context, *args: str) -> subprocess.CompletedProcess[str]:
+    """`helm lint ARGS`, with --strict when asked."""
+    assert ctx.helm is not None
+    return ctx.helm.run(["lint", *args, *(["--strict"] if ctx.strict else [])], check=False)
+
+
+def _output_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
+    return (proc.stdout + proc.stderr).splitlines()
 
 
 def _helm_lint_findings(lines: Iterable[str], profile: str, out: _Collector) -> None:
