@@ -225,6 +225,7 @@ class _Profile:
     args: list[str]  # helm's value arguments for it
     path: Path | None  # the profile's file; None for the chart's own values.yaml
     values: dict[str, Any]
+    text: str = ""  # the profile file's text (kept for embedding it in an umbrella's values)
 
 
 @dataclass
@@ -298,7 +299,7 @@ def _lint_charts(chart_dirs: list[Path], ctx: _Context, jobs: int) -> list[Chart
     for key, (p, profile) in enumerate(pairs):
         text = None
         if p.blocker is None and profile.path is not None and profile.values:
-            text = lint_batch.embeddable(profile.path.read_text(encoding="utf-8"))
+            text = lint_batch.embeddable(profile.text)
             if text is None:
                 alone.append(key)
                 continue
@@ -348,16 +349,18 @@ def _check_chart_yaml(chart_file: Path, out: _Collector) -> dict[str, Any] | Non
     return meta
 
 
-def _load_values(path: Path, label: str, out: _Collector) -> dict[str, Any] | None:
+def _load_values(path: Path, label: str, out: _Collector) -> tuple[dict[str, Any], str] | None:
+    """The values in ``path`` and its text, or None (reported) if it is not a YAML mapping."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
+        text = path.read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=YAML_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
         out.add("values-yaml", label, f"not valid YAML: {_one_line(exc)}")
         return None
     if data is not None and not isinstance(data, dict):
         out.add("values-yaml", label, "must be a mapping of values")
         return None
-    return data or {}
+    return data or {}, text
 
 
 def _profiles(chart_dir: Path, ctx: _Context, out: _Collector) -> list[_Profile]:
@@ -365,17 +368,17 @@ def _profiles(chart_dir: Path, ctx: _Context, out: _Collector) -> list[_Profile]
     defaults_file = chart_dir / VALUES_FILE
     defaults: dict[str, Any] = {}
     if defaults_file.is_file():
-        data = _load_values(defaults_file, VALUES_FILE, out)
-        if data is None:
+        loaded = _load_values(defaults_file, VALUES_FILE, out)
+        if loaded is None:
             return []
-        _check_plaintext_secrets(data, out)
-        defaults = data
+        defaults = loaded[0]
+        _check_plaintext_secrets(defaults, out)
     profiles = [_Profile("default", [], None, defaults)]
     named = [(p.stem.removeprefix("values-"), p, p.name) for p in sorted(chart_dir.glob("values-*.yaml"))]
     for name, path, label in [*named, *((str(e), e, str(e)) for e in ctx.values)]:
-        data = _load_values(path, label, out)
-        if data is not None:
-            profiles.append(_Profile(name, ["-f", str(path)], path, data))
+        loaded = _load_values(path, label, out)
+        if loaded is not None:
+            profiles.append(_Profile(name, ["-f", str(path)], path, *loaded))
     return profiles
 
 
